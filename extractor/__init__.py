@@ -1,0 +1,1 @@
+"""Typed, validated extraction with LLMs over OpenAI-compatible chat completions."""
