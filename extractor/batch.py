@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from collections.abc import Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Unpack
 
@@ -34,7 +41,7 @@ T = TypeVar("T")
 X = TypeVar("X")
 R = TypeVar("R")
 
-RecordInput = Union[str, tuple[Any, str], Mapping[str, Any]]
+RecordInput = str | tuple[Any, str] | Mapping[str, Any]
 
 DEFAULT_CONCURRENCY = 8
 

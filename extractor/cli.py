@@ -98,9 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--cache", type=Path, help="sqlite cache file of validated answers")
     batch.add_argument("--retry-errors", action="store_true", help="redo the failed records")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
-    batch.add_argument(
-        "--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS
-    )
+    batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
 
     estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
     common(estimate)
@@ -246,22 +244,31 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
             text_tokens += estimate_tokens(record.text)
     finally:
         stream.close()
-    usage = Usage(prompt_tokens=records * fixed + text_tokens, completion_tokens=records * per_answer)
+    usage = Usage(
+        prompt_tokens=records * fixed + text_tokens, completion_tokens=records * per_answer
+    )
     price = extractor.price_for(body["model"])
-    print(f"records:        {records}" + (
-        f" (+{unreadable} unreadable, they would go to the errors file)" if unreadable else ""
-    ))
-    print(f"input tokens:   ~{usage.prompt_tokens} ({fixed} per request for the prompt and "
-          f"schema, {text_tokens} for the texts)")
+    print(
+        f"records:        {records}"
+        + (f" (+{unreadable} unreadable, they would go to the errors file)" if unreadable else "")
+    )
+    print(
+        f"input tokens:   ~{usage.prompt_tokens} ({fixed} per request for the prompt and "
+        f"schema, {text_tokens} for the texts)"
+    )
     print(f"output tokens:  ~{usage.completion_tokens} ({per_answer} per answer)")
     if price is None:
         print(f"cost:           unknown: no price for the model {body['model']!r}")
     else:
         cost = price.cost(usage)
-        print(f"cost:           ~{cost.amount:.4f} {cost.currency} ({body['model']} at "
-              f"{price.input}/{price.output} per 1M input/output tokens)")
-    print("(estimated without a tokenizer: ~4 characters per token for ASCII text, ~1 per "
-          "character otherwise; re-asks add to this)")
+        print(
+            f"cost:           ~{cost.amount:.4f} {cost.currency} ({body['model']} at "
+            f"{price.input}/{price.output} per 1M input/output tokens)"
+        )
+    print(
+        "(estimated without a tokenizer: ~4 characters per token for ASCII text, ~1 per "
+        "character otherwise; re-asks add to this)"
+    )
     return EXIT_OK
 
 
@@ -280,7 +287,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     target = load_schema(args.schema)
     output: Path = args.output
-    errors: Path = args.errors or output.with_name(output.name.removesuffix(".jsonl") + ".errors.jsonl")
+    errors: Path = args.errors or output.with_name(
+        output.name.removesuffix(".jsonl") + ".errors.jsonl"
+    )
     if output.resolve() == errors.resolve():
         raise ConfigurationError("--errors must be another file than --output")
     # Check the input before creating anything.
@@ -311,7 +320,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             max_connections=args.concurrency, max_keepalive_connections=args.concurrency
         )
         transport = LimitedTransport(httpx.AsyncHTTPTransport(limits=pool), limiter)
-        async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(300, connect=10)) as client:
+        async with httpx.AsyncClient(
+            transport=transport, timeout=httpx.Timeout(300, connect=10)
+        ) as client:
             extractor = AsyncExtractor(
                 model=args.model,
                 base_url=args.base_url,

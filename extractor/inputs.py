@@ -25,7 +25,16 @@ from typing import IO, Any, Literal
 
 from .errors import ConfigurationError
 
-__all__ = ["Format", "InputError", "Record", "detect_format", "id_key", "open_input", "read_records"]
+__all__ = [
+    "Format",
+    "InputError",
+    "Record",
+    "detect_format",
+    "id_key",
+    "open_input",
+    "read_records",
+    "sniff",
+]
 
 Format = Literal["jsonl", "csv", "tsv", "text"]
 
@@ -176,7 +185,9 @@ def _from_fields(obj: dict[str, Any], number: int, id_field: str, text_field: st
             f"not {type(text).__name__}",
         )
     if not text.strip():
-        return Record(number, record_id, problem=f"line {number}: the field {text_field!r} is empty")
+        return Record(
+            number, record_id, problem=f"line {number}: the field {text_field!r} is empty"
+        )
     return Record(number, record_id, text=text, fields=obj)
 
 
@@ -232,7 +243,7 @@ def _csv(stream: IO[bytes], id_field: str, text_field: str, delimiter: str) -> I
                 problem=f"line {number} has {len(row)} fields, the header has {len(header)}",
             )
             continue
-        fields: dict[str, Any] = dict(zip(header, row))
+        fields: dict[str, Any] = dict(zip(header, row, strict=True))
         if id_field not in fields:
             fields[id_field] = number
         yield _from_fields(fields, number, id_field, text_field)
@@ -240,5 +251,27 @@ def _csv(stream: IO[bytes], id_field: str, text_field: str, delimiter: str) -> I
 
 def sniff(stream: IO[bytes]) -> tuple[IO[bytes], bytes]:
     """Peek at the first line of a non-seekable stream without losing it."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
-    return buffered, buffered.peek(4096)[:4096].split(b"\n", 1)[0]
+    if isinstance(stream, io.BufferedReader):
+        return stream, stream.peek(4096)[:4096].split(b"\n", 1)[0]
+    head = stream.read(4096)  # not peekable: read the start and put it back in front
+    chained = io.BufferedReader(_Prepend(head, stream))
+    return chained, head.split(b"\n", 1)[0]
+
+
+class _Prepend(io.RawIOBase):
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

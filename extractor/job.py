@@ -19,6 +19,7 @@ so the files' totals equal the provider's bill minus exactly that waste.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -95,7 +96,7 @@ class Stats:
     ok: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     attempts: int = 0
-    usage: Usage = Usage()
+    usage: Usage = field(default_factory=Usage)
     cost: Decimal = Decimal(0)
     currency: str = ""
     priced: bool = True
@@ -103,7 +104,7 @@ class Stats:
     in_flight: int = 0
     started: float = field(default_factory=time.monotonic)
     stopped: str | None = None  # "budget", "interrupted", "aborted"
-    job_usage: Usage = Usage()  # both files, this run included
+    job_usage: Usage = field(default_factory=Usage)  # both files, this run included
     job_cost: Decimal = Decimal(0)
 
     @property
@@ -132,7 +133,7 @@ class _Outcome:
     line: dict[str, Any]
     error_type: str = ""
     attempts: int = 0
-    usage: Usage = Usage()
+    usage: Usage = field(default_factory=Usage)
     cost: Decimal | None = None
     cache_hit: bool = False
 
@@ -242,16 +243,16 @@ class Job:
 
     def _set_total(self) -> None:
         assert self._count is not None
-        try:
+        with contextlib.suppress(OSError):
             self.stats.total = self._count()
-        except OSError:
-            pass
 
     async def _todo(self, stream: Any, prior: Prior) -> AsyncIterator[tuple[Record, Spent | None]]:
         """The records still to do, read in a thread a chunk at a time (the input may be a
         slow pipe), with duplicate ids turned into input errors."""
         reader = read_records(
-            stream, self.config.format, id_field=self.config.id_field,
+            stream,
+            self.config.format,
+            id_field=self.config.id_field,
             text_field=self.config.text_field,
         )
         first_line: dict[str, int] = {}
@@ -265,7 +266,8 @@ class Job:
                     seen = first_line.setdefault(key, record.line)
                     if seen != record.line:
                         record = Record(
-                            record.line, record.id,
+                            record.line,
+                            record.id,
                             problem=f"line {record.line}: duplicate id {key} "
                             f"(first seen on line {seen}); ids must be unique",
                         )

@@ -27,7 +27,14 @@ from .errors import ConfigurationError
 from .inputs import id_key
 
 __all__ = [
-    "JsonlWriter", "Prior", "Spent", "compact_errors", "line_key", "ok_keys", "repair_tail", "scan",
+    "JsonlWriter",
+    "Prior",
+    "Spent",
+    "compact_errors",
+    "line_key",
+    "ok_keys",
+    "repair_tail",
+    "scan",
 ]
 
 
@@ -78,7 +85,7 @@ def line_key(obj: dict[str, Any]) -> str:
 class Spent:
     """What lines in the files already cost."""
 
-    usage: Usage = Usage()
+    usage: Usage = field(default_factory=Usage)
     cost: Decimal = Decimal(0)
     attempts: int = 0
 
@@ -207,8 +214,9 @@ class JsonlWriter:
         self._dirty = False
 
     def write(self, obj: dict[str, Any]) -> None:
-        data = (json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-                + "\n").encode()
+        data = (
+            json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n"
+        ).encode()
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)
