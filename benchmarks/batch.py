@@ -90,7 +90,10 @@ def run_floor(work: Path, server: FakeServer) -> float:
     url = server.base_url + "/chat/completions"
     out = subprocess.run(
         [sys.executable, "-c", FLOOR, url, str(work / "bodies.jsonl"), str(CONCURRENCY), KEY],
-        env=env(), capture_output=True, text=True, check=True,
+        env=env(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return float(out.stdout.strip())
 
@@ -101,11 +104,25 @@ def run_batch(work: Path, server: FakeServer, records: int) -> float:
     started = time.perf_counter()
     subprocess.run(
         [
-            sys.executable, "-m", "extractor", "batch", "in.jsonl", "--schema", "person.json",
-            "-o", "out.jsonl", "--concurrency", str(CONCURRENCY), "--no-progress",
-            "--base-url", server.base_url,
+            sys.executable,
+            "-m",
+            "extractor",
+            "batch",
+            "in.jsonl",
+            "--schema",
+            "person.json",
+            "-o",
+            "out.jsonl",
+            "--concurrency",
+            str(CONCURRENCY),
+            "--no-progress",
+            "--base-url",
+            server.base_url,
         ],
-        cwd=work, env=env(), capture_output=True, check=True,
+        cwd=work,
+        env=env(),
+        capture_output=True,
+        check=True,
     )
     elapsed = time.perf_counter() - started
     written = (work / "out.jsonl").read_bytes().count(b"\n")
@@ -135,8 +152,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         prepare(work, args.records)
-        print(f"batch: {args.records} records, concurrency {CONCURRENCY}, "
-              f"server latency {LATENCY * 1000:.0f} ms, {os.cpu_count()} CPUs")
+        print(
+            f"batch: {args.records} records, concurrency {CONCURRENCY}, "
+            f"server latency {LATENCY * 1000:.0f} ms, {os.cpu_count()} CPUs"
+        )
         floors, batches = [], []
         with FakeServer(latency=LATENCY) as server:
             for round_ in range(1, args.rounds + 1):
@@ -144,13 +163,17 @@ def main() -> None:
                 batch = run_batch(work, server, args.records)
                 floors.append(args.records / floor)
                 batches.append(args.records / batch)
-                print(f"  round {round_}: floor {floors[-1]:7.1f} rec/s   "
-                      f"extractor batch {batches[-1]:7.1f} rec/s (start-up included)")
+                print(
+                    f"  round {round_}: floor {floors[-1]:7.1f} rec/s   "
+                    f"extractor batch {batches[-1]:7.1f} rec/s (start-up included)"
+                )
         floor_rate, batch_rate = statistics.median(floors), statistics.median(batches)
         ratio = batch_rate / floor_rate
-        print(f"  median:  floor {floor_rate:7.1f} rec/s   extractor batch {batch_rate:7.1f} rec/s"
-              f"   = {ratio:.0%} of the floor (target >= 85%: "
-              f"{'met' if ratio >= 0.85 else 'NOT met'})")
+        print(
+            f"  median:  floor {floor_rate:7.1f} rec/s   extractor batch {batch_rate:7.1f} rec/s"
+            f"   = {ratio:.0%} of the floor (target >= 85%: "
+            f"{'met' if ratio >= 0.85 else 'NOT met'})"
+        )
         print(f"  latency bound at this concurrency: {CONCURRENCY / LATENCY:.0f} rec/s")
 
         big = work / "big.jsonl"
@@ -165,9 +188,11 @@ def main() -> None:
             [sys.executable, "-m", "extractor", "estimate", str(big), "--schema", "person.json"],
             work,
         )
-        print(f"  peak RSS: extractor estimate {rss:.0f} MB in {seconds:.1f}s   "
-              f"baseline (import only) {base_rss:.0f} MB   target < 200 MB: "
-              f"{'met' if rss < 200 else 'NOT met'}")
+        print(
+            f"  peak RSS: extractor estimate {rss:.0f} MB in {seconds:.1f}s   "
+            f"baseline (import only) {base_rss:.0f} MB   target < 200 MB: "
+            f"{'met' if rss < 200 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

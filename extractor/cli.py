@@ -16,7 +16,7 @@ Exit codes:
     2    bad usage or configuration: unknown option, missing schema, bad module:Name,
          unreadable input or output; nothing was sent or written
     3    batch stopped by --budget; rerun the same command (with a new budget) to go on
-    130  interrupted (Ctrl-C); rerun the same command to go on
+    130  interrupted (Ctrl-C or SIGTERM); rerun the same command to go on
 """
 
 from __future__ import annotations
@@ -311,7 +311,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if args.input != "-":
         header = fmt in ("csv", "tsv")
         total = lambda: count_lines(args.input, header=header)  # noqa: E731
-    reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
     caches: list[Cache] = []
 
     async def run() -> int:
@@ -329,13 +328,17 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 http_client=client,
                 max_transport_retries=BATCH_TRANSPORT_RETRIES,
             )
+            # No key is a configuration error: say so before any file is created.
+            extractor._endpoint.headers()
+            reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
             job = Job(config, extractor, target, stream=stream, reporter=reporter, total=total)
             if args.cache:
                 job.cache = Cache(args.cache)
                 caches.append(job.cache)
             loop = asyncio.get_running_loop()
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signal.SIGINT, job.interrupt)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(signum, job.interrupt)
             try:
                 stats = await job.run()
             except JobAborted as aborted:
@@ -346,8 +349,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 )
                 return EXIT_FAILED
             finally:
-                with contextlib.suppress(NotImplementedError):
-                    loop.remove_signal_handler(signal.SIGINT)
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError):
+                        loop.remove_signal_handler(signum)
         print(summary(stats), file=sys.stderr)
         if stats.stopped == "interrupted":
             return EXIT_INTERRUPTED

@@ -16,10 +16,11 @@ from .job import Stats
 __all__ = ["PlainReporter", "make_reporter", "summary"]
 
 
-def _money(stats: Stats) -> str:
+def _money(stats: Stats, exact: bool = False) -> str:
     if not stats.priced:
         return "cost unknown (no price for this model)"
-    return f"{stats.cost:.4f} {stats.currency}"
+    amount = f"{stats.cost:f}" if exact else f"{stats.cost:.4f}"
+    return f"{amount} {stats.currency}"
 
 
 def _counts(stats: Stats) -> str:
@@ -89,19 +90,25 @@ class RichReporter:
         self._task = self._progress.add_task(
             "batch", total=None, total_text="?", ok=0, failed=0, rate="0.0", spent=""
         )
-        self._progress.start()
+        self._started = False
         self._last = 0.0
+
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._progress.start()
 
     def update(self, stats: Stats, *, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._last < 0.1:
             return
         self._last = now
+        self._start()
         fields: dict[str, Any] = {
             "ok": stats.ok,
             "failed": sum(stats.failed.values()),
             "rate": f"{stats.rate:.1f}",
-            "spent": _money(stats),
+            "spent": "spent " + _money(stats),
             "total_text": "?" if stats.total is None else str(stats.total),
         }
         self._progress.update(
@@ -114,6 +121,7 @@ class RichReporter:
     def close(self, stats: Stats) -> None:
         self.update(stats, force=True)
         self._progress.stop()
+        self._started = False
 
 
 def make_reporter(
@@ -142,12 +150,12 @@ def summary(stats: Stats) -> str:
         f"  attempts:    {stats.attempts}",
         f"  tokens:      {usage.total_tokens} ({usage.prompt_tokens} prompt, "
         f"{usage.completion_tokens} completion)",
-        f"  cost:        {_money(stats)}",
+        f"  cost:        {_money(stats, exact=True)}",
         f"  cache hits:  {stats.cache_hits}",
         f"  elapsed:     {stats.elapsed:.1f}s",
     ]
     job = stats.job_usage
     if stats.skipped:
-        cost = f"{stats.job_cost:.4f} {stats.currency}" if stats.priced else "cost unknown"
+        cost = f"{stats.job_cost:f} {stats.currency}" if stats.priced else "cost unknown"
         lines.append(f"  whole job:   {job.total_tokens} tokens, {cost} (both files)")
     return "\n".join(lines)

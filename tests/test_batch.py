@@ -118,7 +118,11 @@ def test_sync_extract_many_uses_threads_within_the_bound() -> None:
             active -= 1
         return _answer(request)
 
-    ex = Extractor(api_key="k", base_url=BASE_URL, http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    ex = Extractor(
+        api_key="k",
+        base_url=BASE_URL,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
     results = list(ex.extract_many(Person, texts(12), concurrency=3))
     assert peak == 3
     assert sorted(r.id for r in results) == list(range(12))
@@ -126,7 +130,11 @@ def test_sync_extract_many_uses_threads_within_the_bound() -> None:
 
 
 def test_bad_records_and_concurrency_are_configuration_errors() -> None:
-    ex = Extractor(api_key="k", base_url=BASE_URL, http_client=httpx.Client(transport=httpx.MockTransport(_answer)))
+    ex = Extractor(
+        api_key="k",
+        base_url=BASE_URL,
+        http_client=httpx.Client(transport=httpx.MockTransport(_answer)),
+    )
     with pytest.raises(ConfigurationError, match="record 0 is int"):
         list(ex.extract_many(Person, [5]))  # type: ignore[list-item]
     with pytest.raises(ConfigurationError, match="concurrency"):
@@ -135,7 +143,7 @@ def test_bad_records_and_concurrency_are_configuration_errors() -> None:
 
 async def test_bounded_stop_lets_in_flight_finish_and_starts_nothing_new() -> None:
     started: list[int] = []
-    stop = False
+    stopped: list[bool] = []
 
     async def work(n: int) -> int:
         started.append(n)
@@ -143,7 +151,7 @@ async def test_bounded_stop_lets_in_flight_finish_and_starts_nothing_new() -> No
         return n
 
     done = []
-    async for n in bounded(range(100), work, 3, stop=lambda: stop):
+    async for n in bounded(range(100), work, 3, stop=lambda: bool(stopped)):
         done.append(n)
-        stop = True
+        stopped.append(True)
     assert sorted(done) == sorted(started) and len(started) == 3

@@ -15,7 +15,10 @@ def test_key_covers_everything_that_changes_the_answer() -> None:
     assert cache_key(dict(reversed(list(BODY.items()))), endpoint="a") == base  # order-free
     assert cache_key({**BODY, "model": "gpt-4o"}, endpoint="a") != base
     assert cache_key({**BODY, "temperature": 0.2}, endpoint="a") != base
-    assert cache_key({**BODY, "messages": [{"role": "user", "content": "Ada, 37"}]}, endpoint="a") != base
+    assert (
+        cache_key({**BODY, "messages": [{"role": "user", "content": "Ada, 37"}]}, endpoint="a")
+        != base
+    )
     assert cache_key(BODY, endpoint="b") != base
 
 

@@ -81,7 +81,9 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def cli(workdir: Path, *args: str, stdin: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    workdir: Path, *args: str, stdin: str | bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     data = stdin.decode("latin-1") if isinstance(stdin, bytes) else stdin
     return subprocess.run(
         [sys.executable, "-m", "extractor", *args],
@@ -135,8 +137,16 @@ def assert_no_key(*paths: Path, texts: tuple[str, ...] = ()) -> None:
 
 def batch_args(server: FakeServer, *extra: str) -> list[str]:
     return [
-        "batch", "in.jsonl", "--schema", "person.json", "-o", "out.jsonl",
-        "--base-url", server.base_url, "--no-progress", *extra,
+        "batch",
+        "in.jsonl",
+        "--schema",
+        "person.json",
+        "-o",
+        "out.jsonl",
+        "--base-url",
+        server.base_url,
+        "--no-progress",
+        *extra,
     ]
 
 
@@ -190,13 +200,16 @@ def test_batch_with_every_fault(server: FakeServer, workdir: Path) -> None:
     assert (prompt, completion) == server.billed()
     assert cost == price(prompt, completion)
     assert f"tokens:      {prompt + completion} " in done.stderr
+    assert f"cost:        {cost:f} CNY" in done.stderr
     assert "ValidationFailed 1" in done.stderr and "RefusalError 1" in done.stderr
     assert_no_key(*workdir.iterdir(), texts=(done.stdout, done.stderr))
 
 
 def test_rerun_skips_done_records_and_pays_nothing(server: FakeServer, workdir: Path) -> None:
-    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(20)])
-    first = cli(workdir, *batch_args(server))
+    write_jsonl(
+        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(20)]
+    )
+    first = cli(workdir, *batch_args(server, "--rpm", "60000", "--tpm", "50000000"))
     assert first.returncode == 0, first.stderr
     billed = server.billed()
     again = cli(workdir, *batch_args(server))
@@ -241,8 +254,19 @@ def test_csv_text_and_stdin_inputs(server: FakeServer, workdir: Path) -> None:
         "key,body\n" + "".join(f'k{i},"{person_text(f"k{i}", i)}"\n' for i in range(3))
     )
     done = cli(
-        workdir, "batch", "in.csv", "--schema", "person.json", "-o", "csv.jsonl",
-        "--id-field", "key", "--text-field", "body", "--base-url", server.base_url,
+        workdir,
+        "batch",
+        "in.csv",
+        "--schema",
+        "person.json",
+        "-o",
+        "csv.jsonl",
+        "--id-field",
+        "key",
+        "--text-field",
+        "body",
+        "--base-url",
+        server.base_url,
         "--no-progress",
     )
     assert done.returncode == 0, done.stderr
@@ -250,8 +274,17 @@ def test_csv_text_and_stdin_inputs(server: FakeServer, workdir: Path) -> None:
 
     text = "".join(person_text(f"t{i}", i) + "\n" for i in range(3))
     done = cli(
-        workdir, "batch", "-", "--schema", "person.json", "-o", "txt.jsonl",
-        "--base-url", server.base_url, "--no-progress", stdin=text,
+        workdir,
+        "batch",
+        "-",
+        "--schema",
+        "person.json",
+        "-o",
+        "txt.jsonl",
+        "--base-url",
+        server.base_url,
+        "--no-progress",
+        stdin=text,
     )
     assert done.returncode == 0, done.stderr
     lines = sorted(read_lines(workdir / "txt.jsonl"), key=lambda line: line["id"])
@@ -269,8 +302,14 @@ def test_configuration_errors_write_nothing(server: FakeServer, workdir: Path) -
     ]
     for schema_args, message in cases:
         done = cli(
-            workdir, "batch", "in.jsonl", *schema_args, "-o", "out.jsonl",
-            "--base-url", server.base_url,
+            workdir,
+            "batch",
+            "in.jsonl",
+            *schema_args,
+            "-o",
+            "out.jsonl",
+            "--base-url",
+            server.base_url,
         )
         assert done.returncode == 2, done.stderr
         assert message in done.stderr and "Traceback" not in done.stderr
@@ -282,9 +321,13 @@ def test_configuration_errors_write_nothing(server: FakeServer, workdir: Path) -
 
 def test_authentication_error_stops_the_job(workdir: Path) -> None:
     def reject(request: ChatRequest) -> Reply:
-        return Reply.http_error(401, "Incorrect API key provided", code="invalid_api_key")
+        # Like the real API, the message echoes the key it was given.
+        key = request.headers["authorization"].removeprefix("Bearer ")
+        return Reply.http_error(401, f"Incorrect API key provided: {key}", code="invalid_api_key")
 
-    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(30)])
+    write_jsonl(
+        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(30)]
+    )
     with FakeServer(reject) as fake:
         done = cli(workdir, *batch_args(fake, "--concurrency", "2"))
         assert done.returncode == 1, done.stderr
@@ -295,7 +338,9 @@ def test_authentication_error_stops_the_job(workdir: Path) -> None:
 
 
 def test_budget_stops_and_the_rerun_goes_on(server: FakeServer, workdir: Path) -> None:
-    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(40)])
+    write_jsonl(
+        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(40)]
+    )
     done = cli(workdir, *batch_args(server, "--concurrency", "2", "--budget", "0.003"))
     assert done.returncode == 3, done.stderr
     assert "budget reached" in done.stderr
@@ -303,7 +348,9 @@ def test_budget_stops_and_the_rerun_goes_on(server: FakeServer, workdir: Path) -
     assert 0 < len(first) < 40
     spent = sum(Decimal(str(line["cost"])) for line in first)
     # It stopped starting records once the budget was reached: at most the in-flight overshoot.
-    assert spent >= Decimal("0.003") and spent < Decimal("0.003") + 2 * Decimal(str(first[0]["cost"]))
+    assert spent >= Decimal("0.003") and spent < Decimal("0.003") + 2 * Decimal(
+        str(first[0]["cost"])
+    )
     done = cli(workdir, *batch_args(server, "--concurrency", "2"))
     assert done.returncode == 0
     assert sorted(line["id"] for line in read_lines(workdir / "out.jsonl")) == list(range(40))
@@ -338,8 +385,18 @@ def test_cache_makes_reruns_and_duplicate_texts_free(server: FakeServer, workdir
     lines = read_lines(workdir / "out.jsonl")
     assert len(lines) == 10 and sum(1 for line in lines if line.get("cached")) == 5
     again = cli(
-        workdir, "batch", "in.jsonl", "--schema", "person.json", "-o", "second.jsonl",
-        "--cache", "cache.db", "--base-url", server.base_url, "--no-progress",
+        workdir,
+        "batch",
+        "in.jsonl",
+        "--schema",
+        "person.json",
+        "-o",
+        "second.jsonl",
+        "--cache",
+        "cache.db",
+        "--base-url",
+        server.base_url,
+        "--no-progress",
     )
     assert again.returncode == 0
     assert len(server.requests) == 5 and "cache hits:  10" in again.stderr
@@ -372,7 +429,11 @@ def test_sigkill_mid_run_then_rerun_is_exactly_once(workdir: Path) -> None:
         args = batch_args(server, "--concurrency", str(concurrency))
         process = subprocess.Popen(
             [sys.executable, "-m", "extractor", *args],
-            cwd=workdir, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=workdir,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         _wait_for_lines(workdir / "out.jsonl", 60, process)
         process.send_signal(signal.SIGKILL)
@@ -411,12 +472,18 @@ def test_sigkill_mid_run_then_rerun_is_exactly_once(workdir: Path) -> None:
 
 
 def test_ctrl_c_stops_gracefully_and_the_rerun_completes(workdir: Path) -> None:
-    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(400)])
+    write_jsonl(
+        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(400)]
+    )
     with FakeServer(scripted, latency=0.02) as server:
         args = batch_args(server, "--concurrency", "4")
         process = subprocess.Popen(
             [sys.executable, "-m", "extractor", *args],
-            cwd=workdir, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=workdir,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         _wait_for_lines(workdir / "out.jsonl", 20, process)
         process.send_signal(signal.SIGINT)
@@ -451,18 +518,31 @@ def test_torn_last_line_is_repaired_on_start(server: FakeServer, workdir: Path) 
 
 def test_extract_prompt_and_estimate_commands(server: FakeServer, workdir: Path) -> None:
     (workdir / "models.py").write_text(
-        "from pydantic import BaseModel\n\n"
-        "class Person(BaseModel):\n    name: str\n    age: int\n"
+        "from pydantic import BaseModel\n\nclass Person(BaseModel):\n    name: str\n    age: int\n"
     )
     done = cli(
-        workdir, "extract", "--schema", "models:Person", "--text", person_text("x", 3),
-        "--base-url", server.base_url,
+        workdir,
+        "extract",
+        "--schema",
+        "models:Person",
+        "--text",
+        person_text("x", 3),
+        "--base-url",
+        server.base_url,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"name": "Person 3", "age": 23}
 
-    done = cli(workdir, "extract", "--schema", "person.json", "-", "--base-url", server.base_url,
-               stdin=person_text("y", 4, "FAULT-REFUSE"))
+    done = cli(
+        workdir,
+        "extract",
+        "--schema",
+        "person.json",
+        "-",
+        "--base-url",
+        server.base_url,
+        stdin=person_text("y", 4, "FAULT-REFUSE"),
+    )
     assert done.returncode == 1 and "RefusalError" in done.stderr
 
     asked = len(server.requests)
@@ -477,3 +557,46 @@ def test_extract_prompt_and_estimate_commands(server: FakeServer, workdir: Path)
     assert done.returncode == 0, done.stderr
     assert "records:        10\n" in done.stdout
     assert len(server.requests) == asked  # estimate and prompt never call the API
+
+
+def test_no_api_key_is_a_configuration_error_before_anything_is_written(
+    server: FakeServer, workdir: Path
+) -> None:
+    write_jsonl(workdir / "in.jsonl", [{"id": 1, "text": person_text("1", 1)}])
+    env = {k: v for k, v in cli_env().items() if not k.endswith("_API_KEY")}
+    done = subprocess.run(
+        [sys.executable, "-m", "extractor", *batch_args(server)],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "EXTRACTOR_API_KEY" in done.stderr
+    assert not (workdir / "out.jsonl").exists() and server.requests == []
+
+
+def test_second_ctrl_c_abandons_in_flight_records(workdir: Path) -> None:
+    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(8)])
+    with FakeServer(scripted, latency=30.0) as server:  # answers that will never come in time
+        args = batch_args(server, "--concurrency", "4")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "extractor", *args],
+            cwd=workdir,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while len(server.requests) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+        assert process.returncode == 130, stderr
+        assert "abandoning in-flight records" in stderr
+        assert read_lines(workdir / "out.jsonl") == read_lines(workdir / "out.errors.jsonl") == []
+        assert len(server.requests) == 4  # nothing new was started after the first Ctrl-C

@@ -44,9 +44,7 @@ def test_custom_fields() -> None:
 
 
 def test_csv_with_quoted_newlines_and_bad_rows() -> None:
-    data = (
-        b'id,text\n1,"first\nrecord"\n2,\n3,"third"\n4,a,b\n5,"caf\xe9"\n6,ok\n'
-    )
+    data = b'id,text\n1,"first\nrecord"\n2,\n3,"third"\n4,a,b\n5,"caf\xe9"\n6,ok\n'
     got = records(data, "csv")
     assert got[0] == (2, "1", "first\nrecord", None)
     assert got[1][0] == 4 and "is empty" in str(got[1][3])
@@ -57,7 +55,7 @@ def test_csv_with_quoted_newlines_and_bad_rows() -> None:
 
 
 def test_csv_without_the_text_column_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match="no 'text' column .*--text-field"):
+    with pytest.raises(InputError, match=r"no 'text' column .*--text-field"):
         records(b"id,body\n1,x\n", "csv")
 
 

@@ -23,7 +23,9 @@ def test_repair_cuts_only_a_torn_last_line(tmp_path: Path) -> None:
 def test_writer_writes_whole_lines_and_scan_reads_them_back(tmp_path: Path) -> None:
     out, errors = tmp_path / "out.jsonl", tmp_path / "out.errors.jsonl"
     writer = JsonlWriter(out, fsync_interval=0.0)
-    writer.write({"id": "a", "data": {"x": "é"}, "attempts": 1, "usage": {"prompt_tokens": 5}, "cost": 0.25})
+    writer.write(
+        {"id": "a", "data": {"x": "é"}, "attempts": 1, "usage": {"prompt_tokens": 5}, "cost": 0.25}
+    )
     writer.close()
     bad = JsonlWriter(errors)
     bad.write({"id": "b", "error": {}, "attempts": 2, "usage": {"prompt_tokens": 7}, "cost": 0.5})
