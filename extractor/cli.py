@@ -179,11 +179,6 @@ def _dump(value: Any, pretty: bool) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2 if pretty else None, default=str)
 
 
-def _plain(target: Target[Any], value: Any) -> Any:
-    data = target.to_answer(value)
-    return data["result"] if target.wrapped else data
-
-
 # -- commands ----------------------------------------------------------------------------------
 
 
@@ -218,7 +213,9 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         except ExtractionError as exc:
             print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    print(_dump(_plain(target, value), pretty=sys.stdout.isatty()))
+    from .job import plain_data
+
+    print(_dump(plain_data(target, value), pretty=sys.stdout.isatty()))
     return EXIT_OK
 
 

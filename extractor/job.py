@@ -50,7 +50,7 @@ from .request import CallOptions
 from .target import Target
 from .validate import Invalid
 
-__all__ = ["Job", "JobAborted", "JobConfig", "Stats", "count_lines"]
+__all__ = ["Job", "JobAborted", "JobConfig", "Stats", "count_lines", "plain_data"]
 
 _READ_CHUNK = 256
 
@@ -136,6 +136,7 @@ class _Outcome:
     usage: Usage = field(default_factory=Usage)
     cost: Decimal | None = None
     cache_hit: bool = False
+    answer: Any = None  # the value as the model writes it (wrapped if need be), for the cache
 
 
 class Job:
@@ -322,19 +323,19 @@ class Job:
                 return self._from_cache(record, first.line["data"])
         cached = self.cache.get(key)
         if cached is not None:
-            try:
-                self.target.validate(cached["data"])
+            try:  # what is written to OUT is always valid, even from an old cache
+                value = self.target.validate(cached["answer"])
             except (Invalid, KeyError, TypeError):
                 pass
             else:
-                return self._from_cache(record, cached["data"])
+                return self._from_cache(record, plain_data(self.target, value))
         future: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
         self._inflight_keys[key] = future
         try:
             outcome = await self._call(record)
             if outcome.ok:
                 # Committed before the line is written: a crash in between costs nothing.
-                self.cache.put(key, {"data": outcome.line["data"]})
+                self.cache.put(key, {"answer": outcome.answer})
             future.set_result(outcome)
             return outcome
         except asyncio.CancelledError:
@@ -367,11 +368,11 @@ class Job:
             outcome.line = self._error_line(record, type(exc).__name__, str(exc), exc, outcome)
             return outcome
         usage, cost = result.usage, self._cost(result.cost)
-        data = self.target.to_answer(result.value)
-        if self.target.wrapped:
-            data = data["result"]
-        line = {"id": record.id, "data": data}
-        return _Outcome(True, line, attempts=len(result.attempts), usage=usage, cost=cost)
+        answer = self.target.to_answer(result.value)
+        line = {"id": record.id, "data": _unwrap(self.target, answer)}
+        outcome = _Outcome(True, line, attempts=len(result.attempts), usage=usage, cost=cost)
+        outcome.answer = answer
+        return outcome
 
     def _from_cache(self, record: Record, data: Any) -> _Outcome:
         outcome = _Outcome(True, {"id": record.id, "data": data}, cache_hit=True)
@@ -430,6 +431,16 @@ class Job:
             stats.job_cost += outcome.cost
         if outcome.cache_hit:
             stats.cache_hits += 1
+
+
+def plain_data(target: Target[Any], value: Any) -> Any:
+    """A validated value as plain JSON data, as OUT and ``extractor extract`` print it."""
+    return _unwrap(target, target.to_answer(value))
+
+
+def _unwrap(target: Target[Any], answer: Any) -> Any:
+    # A wrapped target's answer is an object with the value as its only property.
+    return next(iter(answer.values())) if target.wrapped else answer
 
 
 def _record_key(record: Record) -> str:

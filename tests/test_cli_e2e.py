@@ -600,3 +600,26 @@ def test_second_ctrl_c_abandons_in_flight_records(workdir: Path) -> None:
         assert "abandoning in-flight records" in stderr
         assert read_lines(workdir / "out.jsonl") == read_lines(workdir / "out.errors.jsonl") == []
         assert len(server.requests) == 4  # nothing new was started after the first Ctrl-C
+
+
+def test_non_object_targets_are_unwrapped_in_out_and_from_the_cache(workdir: Path) -> None:
+    (workdir / "people.json").write_text(json.dumps({"type": "array", "items": PERSON_SCHEMA}))
+
+    def listing(request: ChatRequest) -> Reply:
+        return Reply.answer({"result": [person_answer(request.text)]})
+
+    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(3)])
+    with FakeServer(listing) as fake:
+        for output in ("a.jsonl", "b.jsonl"):
+            done = cli(
+                workdir, "batch", "in.jsonl", "--schema", "people.json", "-o", output,
+                "--cache", "cache.db", "--base-url", fake.base_url, "--no-progress",
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        assert len(fake.requests) == 3
+    for output in ("a.jsonl", "b.jsonl"):
+        lines = sorted(read_lines(workdir / output), key=lambda line: line["id"])
+        assert [line["data"] for line in lines] == [
+            [{"name": f"Person {i}", "age": 20 + i}] for i in range(3)
+        ]
+    assert all(line.get("cached") for line in read_lines(workdir / "b.jsonl"))
