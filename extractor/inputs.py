@@ -124,34 +124,31 @@ def _decode(raw: bytes, number: int) -> tuple[str | None, str | None]:
         )
 
 
-def _strip_newline(line: str) -> str:
-    return line.rstrip("\r\n")
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None, str | None]]:
+    """(line number, text without its line ending and BOM, None) or (number, None, problem)."""
+    for number, raw in enumerate(stream, start=1):
+        text, problem = _decode(raw, number)
+        if text is not None:
+            text = text.rstrip("\r\n")
+            if number == 1:
+                text = text.removeprefix("\ufeff")
+        yield number, text, problem
 
 
 def _text(stream: IO[bytes]) -> Iterator[Record]:
-    for number, raw in enumerate(stream, start=1):
-        text, problem = _decode(raw, number)
+    for number, text, problem in _lines(stream):
         if problem is not None:
             yield Record(number, number, problem=problem)
-            continue
-        assert text is not None
-        text = _strip_newline(text)
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        if text.strip():
+        elif text is not None and text.strip():
             yield Record(number, number, text=text)
 
 
 def _jsonl(stream: IO[bytes], id_field: str, text_field: str) -> Iterator[Record]:
-    for number, raw in enumerate(stream, start=1):
-        line, problem = _decode(raw, number)
+    for number, line, problem in _lines(stream):
         if problem is not None:
             yield Record(number, None, problem=problem)
             continue
-        assert line is not None
-        if number == 1:
-            line = line.removeprefix("\ufeff")
-        if not line.strip():
+        if line is None or not line.strip():
             continue
         try:
             obj = json.loads(line)

@@ -96,6 +96,17 @@ def cli(
     )
 
 
+def start_cli(workdir: Path, args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "extractor", *args],
+        cwd=workdir,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def person_text(record_id: str, n: int, fault: str = "") -> str:
     return f"rec-{record_id} {fault} name: Person {n}, age: {20 + n}".replace("  ", " ")
 
@@ -427,14 +438,7 @@ def test_sigkill_mid_run_then_rerun_is_exactly_once(workdir: Path) -> None:
     write_jsonl(workdir / "in.jsonl", rows)
     with FakeServer(scripted, latency=0.02) as server:
         args = batch_args(server, "--concurrency", str(concurrency))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "extractor", *args],
-            cwd=workdir,
-            env=cli_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_cli(workdir, args)
         _wait_for_lines(workdir / "out.jsonl", 60, process)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
@@ -477,14 +481,7 @@ def test_ctrl_c_stops_gracefully_and_the_rerun_completes(workdir: Path) -> None:
     )
     with FakeServer(scripted, latency=0.02) as server:
         args = batch_args(server, "--concurrency", "4")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "extractor", *args],
-            cwd=workdir,
-            env=cli_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_cli(workdir, args)
         _wait_for_lines(workdir / "out.jsonl", 20, process)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
@@ -581,14 +578,7 @@ def test_second_ctrl_c_abandons_in_flight_records(workdir: Path) -> None:
     write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(8)])
     with FakeServer(scripted, latency=30.0) as server:  # answers that will never come in time
         args = batch_args(server, "--concurrency", "4")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "extractor", *args],
-            cwd=workdir,
-            env=cli_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = start_cli(workdir, args)
         deadline = time.monotonic() + 30
         while len(server.requests) < 4 and time.monotonic() < deadline:
             time.sleep(0.01)
