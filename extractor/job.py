@@ -45,6 +45,7 @@ from .errors import (
     ValidationFailed,
 )
 from .inputs import Format, Record, id_key, read_records
+from .keyindex import KeyIndex
 from .outputs import JsonlWriter, Prior, Spent, compact_errors, ok_keys, repair_tail, scan
 from .request import CallOptions
 from .target import Target
@@ -52,7 +53,7 @@ from .validate import Invalid
 
 __all__ = ["Job", "JobAborted", "JobConfig", "Stats", "count_lines", "plain_data"]
 
-_READ_CHUNK = 256
+_READ_CHUNK = 1000
 
 
 class JobAborted(Exception):
@@ -215,6 +216,7 @@ class Job:
         prior = scan(config.output, config.errors)
         if prior.duplicates:
             compact_errors(config.errors, prior.ok)
+            prior.ok.close()
             prior = scan(config.output, config.errors)
         self.stats.prior_ok = prior.ok_count
         self.stats.prior_failed = len(prior.failed)
@@ -236,7 +238,10 @@ class Job:
             out.close()
             errors.close()
             if config.retry_errors and prior.failed:
-                compact_errors(config.errors, ok_keys(config.output))
+                done = ok_keys(config.output)
+                compact_errors(config.errors, done)
+                done.close()
+            prior.ok.close()
             self.reporter.close(self.stats)
         if self._aborted is not None:
             raise self._aborted
@@ -248,39 +253,50 @@ class Job:
             self.stats.total = self._count()
 
     async def _todo(self, stream: Any, prior: Prior) -> AsyncIterator[tuple[Record, Spent | None]]:
-        """The records still to do, read in a thread a chunk at a time (the input may be a
-        slow pipe), with duplicate ids turned into input errors."""
+        """The records still to do. Reading, duplicate detection and skipping run in a thread a
+        chunk at a time: the input may be a slow pipe, and a resumed job may skip millions."""
         reader = read_records(
             stream,
             self.config.format,
             id_field=self.config.id_field,
             text_field=self.config.text_field,
         )
-        first_line: dict[str, int] = {}
-        while True:
-            chunk = await asyncio.to_thread(_take, reader, _READ_CHUNK)
-            if not chunk:
-                return
-            for record in chunk:
-                if record.problem is None:
-                    key = id_key(record.id, record.line)
-                    seen = first_line.setdefault(key, record.line)
-                    if seen != record.line:
-                        record = Record(
-                            record.line,
-                            record.id,
-                            problem=f"line {record.line}: duplicate id {key} "
-                            f"(first seen on line {seen}); ids must be unique",
-                        )
-                key = _record_key(record)
-                if key in prior.ok:
-                    self.stats.skipped += 1
-                    continue
-                earlier = prior.failed.get(key)
-                if earlier is not None and not self.config.retry_errors:
-                    self.stats.skipped += 1
-                    continue
-                yield record, earlier
+        seen = KeyIndex()
+        try:
+            while True:
+                chunk = await asyncio.to_thread(self._next_chunk, reader, seen, prior)
+                if chunk is None:
+                    return
+                for item in chunk:
+                    yield item
+        finally:
+            seen.close()
+
+    def _next_chunk(
+        self, reader: Iterator[Record], seen: KeyIndex, prior: Prior
+    ) -> list[tuple[Record, Spent | None]] | None:
+        """Up to a chunk of input records, those still to do; None at the end of the input."""
+        records = list(islice(reader, _READ_CHUNK))
+        if not records:
+            return None
+        repeats = seen.add_many(
+            [(id_key(r.id, r.line), r.line) for r in records if r.problem is None]
+        )
+        if repeats:
+            records = [_duplicate(r, repeats[r.line]) if r.line in repeats else r for r in records]
+        keys = [_record_key(record) for record in records]
+        done = prior.ok.present(keys)
+        todo: list[tuple[Record, Spent | None]] = []
+        for record, key in zip(records, keys, strict=True):
+            if key in done:
+                self.stats.skipped += 1
+                continue
+            earlier = prior.failed.get(key)
+            if earlier is not None and not self.config.retry_errors:
+                self.stats.skipped += 1
+                continue
+            todo.append((record, earlier))
+        return todo
 
     async def _process(self, item: tuple[Record, Spent | None]) -> _Outcome:
         record, earlier = item
@@ -443,6 +459,16 @@ def _unwrap(target: Target[Any], answer: Any) -> Any:
     return next(iter(answer.values())) if target.wrapped else answer
 
 
+def _duplicate(record: Record, first: int) -> Record:
+    key = id_key(record.id, record.line)
+    return Record(
+        record.line,
+        record.id,
+        problem=f"line {record.line}: duplicate id {key} (first seen on line {first}); "
+        "ids must be unique",
+    )
+
+
 def _record_key(record: Record) -> str:
     """Records with an input problem are known by their line (a duplicate shares its id with
     the record it duplicates); the others by their id."""
@@ -465,10 +491,6 @@ def _raw(exc: ExtractionError | None) -> str | None:
     if exc is not None and exc.attempts:
         return exc.attempts[-1].raw
     return None
-
-
-def _take(iterator: Iterator[Record], count: int) -> list[Record]:
-    return list(islice(iterator, count))
 
 
 def count_lines(path: str, *, header: bool = False) -> int:

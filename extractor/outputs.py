@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 from .cost import Usage
 from .errors import ConfigurationError
 from .inputs import id_key
+from .keyindex import KeyIndex
 
 __all__ = [
     "JsonlWriter",
@@ -99,8 +100,8 @@ class Spent:
 class Prior:
     """What earlier runs left: done ids, and the failed records with what each cost."""
 
-    ok: set[str] = field(default_factory=set)
-    failed: dict[str, Spent] = field(default_factory=dict)
+    ok: KeyIndex = field(default_factory=KeyIndex)
+    failed: dict[str, Spent] = field(default_factory=dict)  # failures are few: in memory
     spent: Spent = field(default_factory=Spent)
     ok_count: int = 0
     duplicates: int = 0  # keys found in both files, or twice in the errors file
@@ -130,13 +131,15 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 def scan(output: Path, errors: Path) -> Prior:
     """Read back both files (after `repair_tail`)."""
     prior = Prior()
-    for _, obj in _lines(output):
-        key = line_key(obj)
-        if key in prior.ok:
-            prior.duplicates += 1
-        prior.ok.add(key)
-        prior.ok_count += 1
-        prior.spent.add(obj)
+
+    def ok_lines() -> Iterator[str]:
+        for _, obj in _lines(output):
+            prior.ok_count += 1
+            prior.spent.add(obj)
+            yield line_key(obj)
+
+    prior.ok.update(ok_lines())
+    prior.duplicates += prior.ok_count - len(prior.ok)
     for _, obj in _lines(errors):
         key = line_key(obj)
         if key in prior.ok or key in prior.failed:
@@ -147,12 +150,14 @@ def scan(output: Path, errors: Path) -> Prior:
     return prior
 
 
-def ok_keys(output: Path) -> set[str]:
+def ok_keys(output: Path) -> KeyIndex:
     """The records done in OUT."""
-    return {line_key(obj) for _, obj in _lines(output)}
+    keys = KeyIndex()
+    keys.update(line_key(obj) for _, obj in _lines(output))
+    return keys
 
 
-def compact_errors(errors: Path, ok: set[str]) -> int:
+def compact_errors(errors: Path, ok: Container[str]) -> int:
     """Rewrite the errors file keeping only the last line of each record not in ``ok``;
     returns the number of lines dropped. Atomic: a crash leaves the old file or the new one.
 
