@@ -11,6 +11,9 @@ memory of ``extractor estimate`` on a huge input.
 2. Peak resident memory of ``extractor estimate`` over a generated 1,000,000-line JSONL input
    (ru_maxrss of that child alone, via wait4), next to the baseline of a child that only
    imports the CLI. Target: under 200 MB.
+3. Peak resident memory of ``extractor batch`` resuming a job whose 1,000,000 records are all
+   in OUT already (it reads both files back and skips every record): what the resume and
+   duplicate-id bookkeeping costs on a huge job (no target given; memory should stay flat).
 
     python benchmarks/batch.py [--records 2000] [--rounds 3] [--lines 1000000]
 """
@@ -133,7 +136,9 @@ def run_batch(work: Path, server: FakeServer, records: int) -> float:
 def peak_rss_mb(argv: list[str], cwd: Path) -> tuple[float, float]:
     """(peak RSS in MB, seconds) of one child process, measured by wait4 for that child."""
     started = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, env=env(), stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
