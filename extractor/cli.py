@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -76,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--model", help="model name (default: $EXTRACTOR_MODEL or gpt-5.1)")
         sub.add_argument("--base-url", help="API base URL (default: $EXTRACTOR_BASE_URL, ...)")
         sub.add_argument("--instructions", help="extra guidance for the model")
+        sub.add_argument(
+            "-v", "--verbose", action="store_true", help="log each attempt and retry to stderr"
+        )
 
     extract = commands.add_parser("extract", help="extract from one text; print the JSON")
     common(extract)
@@ -374,6 +378,9 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("extractor").setLevel(logging.DEBUG)
     try:
         return _COMMANDS[args.command](args)
     except ConfigurationError as exc:
