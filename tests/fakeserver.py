@@ -19,14 +19,13 @@ test can check that what the job reports equals what was billed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -389,9 +388,3 @@ def _content_text(content: Any) -> str:
     if isinstance(content, list):  # content parts
         return "".join(p.get("text", "") for p in content if isinstance(p, dict))
     return ""
-
-
-@contextlib.contextmanager
-def running(handler: Handler = person_handler, **kw: Any) -> Iterator[FakeServer]:
-    with FakeServer(handler, **kw) as server:
-        yield server

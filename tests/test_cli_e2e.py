@@ -185,6 +185,7 @@ def test_batch_with_every_fault(server: FakeServer, workdir: Path) -> None:
     done = cli(workdir, *batch_args(server, "--concurrency", "4", "--max-retries", "2", "-v"))
     assert done.returncode == 0, done.stderr
     assert "attempt 1 model=gpt-5.1" in done.stderr  # -v logs every attempt (never the key)
+    assert server.authorizations == {f"Bearer {KEY}"}  # the key was sent, and only there
 
     ok = {line["id"]: line for line in read_lines(workdir / "out.jsonl")}
     failed = {line["id"]: line for line in read_lines(workdir / "out.errors.jsonl")}
