@@ -283,6 +283,7 @@ def _format(path: str, stream: Any) -> tuple[Any, Any]:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .cache import Cache
     from .job import Job, JobAborted, JobConfig, count_lines
+    from .pool import ShardedTransport
     from .progress import make_reporter, summary
     from .ratelimit import LimitedTransport, RateLimiter
 
@@ -316,10 +317,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         limiter = RateLimiter(args.rpm, args.tpm)
-        pool = httpx.Limits(
-            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-        )
-        transport = LimitedTransport(httpx.AsyncHTTPTransport(limits=pool), limiter)
+        transport = LimitedTransport(ShardedTransport(args.concurrency), limiter)
         async with httpx.AsyncClient(
             transport=transport, timeout=httpx.Timeout(300, connect=10)
         ) as client:
