@@ -7,13 +7,14 @@ command: on start the files are repaired (torn last line cut off) and read back,
 already in them are skipped, and the rest are done.
 
 "Never pay twice", precisely: a record whose line is in a file is never requested again
-(unless ``--retry-errors`` asks for its failure to be retried), and with ``--cache`` an answer
-that arrived is never requested again either, even if the process died before writing its line.
-What a kill -9 can waste is the requests in flight at that moment (at most ``--concurrency``
-records' current attempts, plus, without a cache, the earlier attempts of those same records):
-the provider bills them, the killed process never learns their usage, and the rerun asks again.
-Each line's usage and cost are everything spent on that record by runs that saw the answers,
-so the files' totals equal the provider's bill minus exactly that waste.
+(unless ``--retry-errors`` asks for its failure to be retried). What a kill -9 can waste is
+what was spent on the records in flight at that moment, at most ``--concurrency`` of them:
+their attempts so far, answered or not, were billed by the provider, but their lines were not
+written, so the rerun does them again. With ``--cache``, a record whose validated answer had
+already arrived is the exception: the answer is committed to the cache before its line is
+written, and the rerun takes it from there for free. Each line's usage and cost are
+everything spent on that record by runs that wrote it, so the files' totals equal the
+provider's bill minus exactly that waste (tests/test_cli_e2e.py checks this after a kill -9).
 """
 
 from __future__ import annotations
@@ -317,7 +318,7 @@ class Job:
     async def _outcome(self, record: Record) -> _Outcome:
         if record.problem is not None:
             outcome = _Outcome(False, {}, error_type="InputError", cost=self._cost(None))
-            outcome.line = self._error_line(record, "InputError", record.problem, None, outcome)
+            outcome.line = _error_line(record, "InputError", record.problem, None)
         else:
             assert record.text is not None
             self.stats.in_flight += 1
@@ -381,7 +382,7 @@ class Job:
             outcome.attempts = len(exc.attempts)
             outcome.usage = exc.usage or Usage()
             outcome.cost = self._cost(exc.cost)
-            outcome.line = self._error_line(record, type(exc).__name__, str(exc), exc, outcome)
+            outcome.line = _error_line(record, type(exc).__name__, str(exc), _raw(exc))
             return outcome
         usage, cost = result.usage, self._cost(result.cost)
         answer = self.target.to_answer(result.value)
@@ -412,21 +413,6 @@ class Job:
             context=repr(options.get("context")),
         )
 
-    def _error_line(
-        self,
-        record: Record,
-        kind: str,
-        message: str,
-        exc: ExtractionError | None,
-        outcome: _Outcome,
-    ) -> dict[str, Any]:
-        line: dict[str, Any] = {"id": record.id}
-        if record.problem is not None:
-            line["line"] = record.line
-        line["error"] = {"type": kind, "message": message}
-        line["raw"] = _raw(exc)
-        return line
-
     def _account(self, outcome: _Outcome) -> None:
         line = outcome.line
         line["attempts"] = outcome.attempts
@@ -447,6 +433,15 @@ class Job:
             stats.job_cost += outcome.cost
         if outcome.cache_hit:
             stats.cache_hits += 1
+
+
+def _error_line(record: Record, kind: str, message: str, raw: str | None) -> dict[str, Any]:
+    line: dict[str, Any] = {"id": record.id}
+    if record.problem is not None:
+        line["line"] = record.line
+    line["error"] = {"type": kind, "message": message}
+    line["raw"] = raw
+    return line
 
 
 def plain_data(target: Target[Any], value: Any) -> Any:
@@ -483,14 +478,13 @@ def _carry(outcome: _Outcome, earlier: Spent) -> None:
         outcome.cost = (outcome.cost or Decimal(0)) + earlier.cost
 
 
-def _raw(exc: ExtractionError | None) -> str | None:
+def _raw(exc: ExtractionError) -> str | None:
+    """The model's last output, for the errors file."""
     if isinstance(exc, ValidationFailed):
         return exc.raw
     if isinstance(exc, TruncatedError):
         return exc.partial
-    if exc is not None and exc.attempts:
-        return exc.attempts[-1].raw
-    return None
+    return exc.attempts[-1].raw if exc.attempts else None
 
 
 def count_lines(path: str, *, header: bool = False) -> int:
