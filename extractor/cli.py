@@ -159,6 +159,10 @@ def load_schema(spec: str) -> Target[Any]:
             f"--schema {spec!r}: cannot import {module_name!r} ({exc}). The module must be "
             "importable from the current directory (or the Python path)."
         ) from None
+    except Exception as exc:  # the user's module failed while importing
+        raise ConfigurationError(
+            f"--schema {spec!r}: importing {module_name!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
     obj: Any = module
     for part in attribute.split("."):
         try:

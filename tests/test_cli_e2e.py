@@ -308,10 +308,12 @@ def test_csv_text_and_stdin_inputs(server: FakeServer, workdir: Path) -> None:
 def test_configuration_errors_write_nothing(server: FakeServer, workdir: Path) -> None:
     write_jsonl(workdir / "in.jsonl", [{"id": 1, "text": person_text("1", 1)}])
     (workdir / "models.py").write_text("X = 1\n")
+    (workdir / "broken.py").write_text("class Person(:\n")
     cases = [
         (["--schema", "missing.json"], "missing.json"),
         (["--schema", "nomodule:Person"], "cannot import 'nomodule'"),
         (["--schema", "models:Person"], "has no 'Person'"),
+        (["--schema", "broken:Person"], "importing 'broken' failed: SyntaxError"),
     ]
     for schema_args, message in cases:
         done = cli(
