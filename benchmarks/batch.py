@@ -11,8 +11,8 @@ memory of ``extractor estimate`` on a huge input.
    For the record, a third figure: the same bare loop over httpx clients split into pools of
    the size the command uses (extractor/pool.py says why it splits them).
 2. Peak resident memory of ``extractor estimate`` over a generated 1,000,000-line JSONL input
-   (ru_maxrss of that child alone, via wait4), next to the baseline of a child that only
-   imports the CLI. Target: under 200 MB.
+   (ru_maxrss of that command alone, from getrusage in a small launcher process), next to the
+   baseline of a command that only imports the CLI. Target: under 200 MB.
 3. Peak resident memory of ``extractor batch`` resuming a job whose 1,000,000 records are all
    in OUT already (it reads both files back and skips every record): what the resume and
    duplicate-id bookkeeping costs on a huge job (no target given; memory should stay flat).
@@ -141,18 +141,32 @@ def run_batch(work: Path, server: FakeServer, records: int) -> float:
     return elapsed
 
 
+# Linux keeps a process's peak RSS across exec, so a child forked from this (large) process
+# would report at least this process's size. A small launcher forks the measured command
+# instead and reports resource.getrusage(RUSAGE_CHILDREN) for it alone.
+LAUNCHER = r"""
+import resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+elapsed = time.perf_counter() - started
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, elapsed)
+"""
+
+
 def peak_rss_mb(argv: list[str], cwd: Path) -> tuple[float, float]:
-    """(peak RSS in MB, seconds) of one child process, measured by wait4 for that child."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    """(peak RSS in MB, seconds) of one command, measured by getrusage in its parent."""
+    out = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *argv],
+        cwd=cwd,
+        env=env(),
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    elapsed = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"{argv} exited with {process.returncode}")
-    return usage.ru_maxrss / 1024, elapsed  # ru_maxrss is in KiB on Linux
+    code, kib, elapsed = out.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{argv} exited with {code}")
+    return int(kib) / 1024, float(elapsed)  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
