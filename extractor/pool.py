@@ -11,7 +11,9 @@ fewest requests in flight.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import httpx
 
@@ -32,7 +34,10 @@ class ShardedTransport(httpx.AsyncBaseTransport):
     ) -> None:
         count = max(1, -(-connections // shard_size))
         size = -(-connections // count)
-        make = make or _http_transport
+        if make is None:
+            # One TLS context for all pools: loading the CA bundle is the slow part of each.
+            context = httpx.create_ssl_context()
+            make = partial(_http_transport, context)
         self._shards = [make(size) for _ in range(count)]
         self._active = [0] * count
 
@@ -61,9 +66,9 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             await shard.aclose()
 
 
-def _http_transport(connections: int) -> httpx.AsyncBaseTransport:
+def _http_transport(context: ssl.SSLContext, connections: int) -> httpx.AsyncBaseTransport:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncHTTPTransport(limits=limits)
+    return httpx.AsyncHTTPTransport(verify=context, limits=limits)
 
 
 class _Releasing(httpx.AsyncByteStream):
