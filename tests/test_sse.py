@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from extractor.sse import SSEDecoder, ServerSentEvent
+from extractor.sse import ServerSentEvent, SSEDecoder
 
 
 def decode(*chunks: bytes) -> list[ServerSentEvent]:
@@ -58,7 +60,7 @@ def test_byte_at_a_time() -> None:
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12))
 def test_split_anywhere(cuts: list[int]) -> None:
     points = [0, *sorted(cuts), len(STREAM)]
-    assert decode(*(STREAM[a:b] for a, b in zip(points, points[1:]))) == EXPECTED
+    assert decode(*(STREAM[a:b] for a, b in itertools.pairwise(points))) == EXPECTED
 
 
 def test_crlf_split_between_reads_is_one_line_end() -> None:
