@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import types
 from collections import abc
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import pydantic
 
 __all__ = ["Snapshots"]
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 
 class Snapshots:
@@ -46,10 +49,11 @@ class _Node:
     """Conversion state of one live container: its converted complete children, and the
     state of its last child, the only one still growing."""
 
-    __slots__ = ("done", "last", "last_node", "seen")
+    __slots__ = ("done", "last", "last_node", "present", "seen")
 
     def __init__(self) -> None:
         self.done: Any = None
+        self.present: set[str] = set()  # models: the fields in ``done``
         self.seen = 0  # raw children already converted into ``done``
         self.last: Any = None
         self.last_node: _Node | None = None
@@ -112,11 +116,15 @@ class _Leaf(_Plan):
         self._annotation = annotation
         self._context = context
         self._adapter: pydantic.TypeAdapter[Any] | None = None
+        # The common scalars need no validator when JSON already gave the right type.
+        self._exact = annotation if annotation in (str, int, float, bool) else None
 
     def node(self) -> _Node:
         return _Node()
 
     def complete(self, raw: Any, node: _Node | None) -> Any:
+        if type(raw) is self._exact:
+            return raw
         if self._adapter is None:
             self._adapter = pydantic.TypeAdapter(self._annotation)
         try:
@@ -136,6 +144,10 @@ class _Model(_Plan):
         self._context = context
         self._fields: dict[str, tuple[str, _Plan]] | None = None
         self._blank: dict[str, None] = dict.fromkeys(cls.model_fields)
+        # model_construct's bookkeeping (defaults, private attributes, extras) costs more
+        # than the snapshot itself; a plain model needs none of it, as every field is given.
+        plain = not cls.__private_attributes__ and cls.model_config.get("extra") != "allow"
+        self._construct = _plain_construct(cls) if plain else _full_construct(cls)
 
     def _field(self, key: str) -> tuple[str, _Plan] | None:
         if self._fields is None:  # lazily: a model may refer to itself
@@ -161,22 +173,22 @@ class _Model(_Plan):
             return self.partial(raw, node, finished=True)
 
     def partial(self, raw: Any, node: _Node | None, *, finished: bool = False) -> Any:
-        if not isinstance(raw, dict):
+        if type(raw) is not dict:
             return _JSON.partial(raw, node)
         if node is None:
             node = _Node()
         if node.done is None:
-            node.done = {}
-        done: dict[str, Any] = node.done
+            node.done, node.present = self._blank.copy(), set()
         count = len(raw) if finished else len(raw) - 1
-        for key in _keys_between(raw, node.seen, count):
-            field = self._field(key)
-            if field is not None:
-                name, plan = field
-                done[name] = _complete_child(plan, raw[key], node)
-        node.seen = max(node.seen, count)
-        values = {**self._blank, **done}
-        present = set(done)
+        if count > node.seen:
+            for key in _keys_between(raw, node.seen, count):
+                field = self._field(key)
+                if field is not None:
+                    name, plan = field
+                    node.done[name] = _complete_child(plan, raw[key], node)
+                    node.present.add(name)
+            node.seen = count
+        values, present = node.done.copy(), node.present.copy()
         if not finished and raw:
             key = next(reversed(raw))
             field = self._field(key)
@@ -184,7 +196,7 @@ class _Model(_Plan):
                 name, plan = field
                 values[name] = self._child(plan, raw[key], node)
                 present.add(name)
-        return self._cls.model_construct(_fields_set=present, **values)
+        return self._construct(values, present)
 
 
 class _List(_Plan):
@@ -237,6 +249,27 @@ class _Optional(_Plan):
 
     def partial(self, raw: Any, node: _Node | None) -> Any:
         return None if raw is None else self._inner.partial(raw, node)
+
+
+def _plain_construct(cls: type[Model]) -> Callable[[dict[str, Any], set[str]], Model]:
+    new, setattr_ = cls.__new__, object.__setattr__
+
+    def construct(values: dict[str, Any], fields_set: set[str]) -> Model:
+        model = new(cls)
+        setattr_(model, "__dict__", values)
+        setattr_(model, "__pydantic_fields_set__", fields_set)
+        setattr_(model, "__pydantic_extra__", None)
+        setattr_(model, "__pydantic_private__", None)
+        return model
+
+    return construct
+
+
+def _full_construct(cls: type[Model]) -> Callable[[dict[str, Any], set[str]], Model]:
+    def construct(values: dict[str, Any], fields_set: set[str]) -> Model:
+        return cls.model_construct(_fields_set=fields_set, **values)
+
+    return construct
 
 
 def _complete_child(plan: _Plan, raw: Any, node: _Node) -> Any:
