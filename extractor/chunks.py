@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .completion import Completion
 from .cost import Usage
@@ -23,8 +22,7 @@ from .sse import ServerSentEvent
 __all__ = ["ChunkAssembler", "Delta"]
 
 
-@dataclass(frozen=True)
-class Delta:
+class Delta(NamedTuple):
     """New answer text. ``reset`` means the answer is now another text (a tool call's
     arguments after plain content), and ``text`` is all of it so far."""
 
@@ -90,6 +88,11 @@ class ChunkAssembler:
         if choice.get("finish_reason"):
             self.finish_reason = choice["finish_reason"]
         delta: Mapping[str, Any] = choice.get("delta") or {}
+        content = delta.get("content")
+        if content and len(delta) == 1 and self._answer_tool is None:  # the common chunk
+            self._content_seen = True
+            self._content.append(content)
+            return Delta(content)
         if delta.get("refusal") is not None:
             self._refusal.append(delta["refusal"])
         source_before = self._answer_tool

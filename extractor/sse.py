@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["SSEDecoder", "ServerSentEvent"]
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
     data: str
     event: str = "message"
     id: str = ""
@@ -74,7 +73,11 @@ class SSEDecoder:
                 text = text[1:]
         if not text:
             return []
-        lines = _LINE_END.split(text)
+        if "\r" in text:
+            lines = _LINE_END.split(text)
+            self._after_cr = text.endswith("\r")
+        else:
+            lines = text.split("\n")
         if len(lines) == 1:
             self._partial.append(text)
             return []
@@ -83,7 +86,6 @@ class SSEDecoder:
             lines[0] = "".join(self._partial)
         rest = lines.pop()
         self._partial = [rest] if rest else []
-        self._after_cr = text.endswith("\r")
         events: list[ServerSentEvent] = []
         for line in lines:
             if line:
@@ -95,6 +97,9 @@ class SSEDecoder:
         return events
 
     def _line(self, line: str) -> None:
+        if line.startswith("data: "):  # nearly every line of a completion stream
+            self._data.append(line[6:])
+            return
         if line.startswith(":"):
             return
         name, colon, value = line.partition(":")
