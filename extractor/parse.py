@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from json.decoder import scanstring as _scanstring
-from typing import Any
+from typing import Any, cast
 
 from .errors import ParseError
 
@@ -104,6 +104,9 @@ _DONE = 9  # the root value is complete; the rest is ignored
 _WS = re.compile(r"[ \t\n\r]*")
 _WORD_CHARS = re.compile(r"[\w.+\-$]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_NUMBER_START = frozenset("-0123456789")
+_DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
+_FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _NUMBERISH = re.compile(r"[-+\d.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -132,7 +135,14 @@ _LITERALS: dict[str, tuple[Any, str | None]] = {
     "False": (False, "python literal"),
     "None": (None, "python literal"),
 }
-_SCAN_ONCE = json.JSONDecoder().scan_once
+# json's C scanners, which typeshed does not describe: a string body, and a whole value
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+# patterns that match the empty string, so their match never fails
+_Matcher = Callable[[str, int], "re.Match[str]"]
+_match_ws = cast(_Matcher, _WS.match)
+_match_word = cast(_Matcher, _WORD_CHARS.match)
+_match_lang = cast(_Matcher, _FENCE_LANG.match)
 _C_MIN = 48  # below this many characters, handing a container to the C scanner is not worth it
 
 
@@ -144,10 +154,6 @@ class _Syntax(Exception):
         self.message = message
         self.at = at
         self.resume = at if resume is None else resume
-
-
-def _describe(s: str, pos: int) -> str:
-    return repr(s[pos]) if pos < len(s) else "end of input"
 
 
 class IncrementalParser:
@@ -271,15 +277,8 @@ class IncrementalParser:
         if self._mode == _PROSE:
             if self._first_error is not None:
                 raise self._first_error
-            raise ParseError(
-                "no JSON object or array found in the answer", position=self._consumed
-            )
-        self._finish_token()
-        if self._stack:
-            self._repair("missing closing bracket")
-            while self._stack:
-                self._pop()
-        self._end = self._consumed if self._end is None else self._end
+            raise ParseError("no JSON object or array found in the answer", position=self._consumed)
+        self._close_all(self._consumed - self._base)
         self._finished = Parsed(self._root, bool(self._repairs), tuple(self._repairs))
         return self._finished
 
@@ -307,7 +306,7 @@ class IncrementalParser:
 
     def _abandon_root(self) -> bool:
         """Go back to skipping prose if the failed root showed nothing yet: '[note] {...}'."""
-        if len(self._stack) != 1 or self._stack[0] or self._mode in (_PROSE, _DONE):
+        if len(self._stack) != 1 or self._stack[0]:
             return False
         self._stack.clear()
         self._keys.clear()
@@ -326,11 +325,20 @@ class IncrementalParser:
         self._repairs[name] = None
 
     def _scan(self, s: str, pos: int, final: bool) -> None:
+        """The hot loop. Common tokens are handled inline; the rest goes to the helpers.
+
+        ``mode`` is kept in a local and written back to ``self._mode`` around every helper.
+        """
         n = len(s)
-        ws = _WS.match
+        ws = _match_ws
+        number = _NUMBER.match
+        scanstring = _scanstring
+        stack = self._stack
+        keys = self._keys
+        mode = self._mode
         while pos < n:
-            mode = self._mode
             if mode >= _STRING:
+                self._mode = mode
                 if mode == _STRING:
                     pos = self._string(s, pos, final)
                 elif mode == _WORD:
@@ -342,92 +350,139 @@ class IncrementalParser:
                         self._trailing_seen = True
                         self._repair("surrounding prose")
                     return
-                elif mode == _LINE_COMMENT:
-                    end = s.find("\n", pos)
-                    if end < 0:
-                        return
-                    pos = end + 1
-                    self._mode = self._comment_return
-                else:  # _BLOCK_COMMENT
-                    end = s.find("*/", pos)
-                    if end < 0:
-                        if s[-1] == "*" and not final:
-                            self._carry = "*"
-                        return
-                    pos = end + 2
-                    self._mode = self._comment_return
+                else:
+                    pos = self._comment(s, pos, final)
+                mode = self._mode
                 continue
             c = s[pos]
             if c in " \t\n\r":
                 pos = ws(s, pos).end()
-                continue
-            if c == "/":
-                pos = self._comment_start(s, pos, final)
-                continue
+                if pos >= n:
+                    break
+                c = s[pos]
             if mode == _AFTER:
                 if c == ",":
                     pos += 1
                     self._after_comma = True
-                    self._mode = _KEY if type(self._stack[-1]) is dict else _VALUE
-                elif c == "}" or c == "]":
-                    pos = self._close(s, pos)
-                elif c == ":" or (c not in "\"'{[" and not c.isalnum() and c not in "-_$+."):
-                    raise _Syntax(f"expected ',' or a closing bracket, found {c!r}", pos)
-                else:
-                    self._repair("missing comma")
-                    self._after_comma = False
-                    self._mode = _KEY if type(self._stack[-1]) is dict else _VALUE
+                    mode = _KEY if type(stack[-1]) is dict else _VALUE
+                    continue
             elif mode == _VALUE:
+                value: Any
                 if c == '"':
                     try:
-                        value, end = _scanstring(s, pos + 1, True)
+                        value, end = scanstring(s, pos + 1, True)
                     except ValueError:
-                        self._start_string(c, pos, key=False)
-                        pos += 1
+                        end = -1
+                elif c in _NUMBER_START:
+                    m = number(s, pos)
+                    end = -1 if m is None else m.end()
+                    if 0 <= end < n and s[end] in _DELIMITERS:
+                        try:
+                            value = int(m.group()) if m.lastindex is None else float(m.group())  # type: ignore[union-attr]
+                        except ValueError:  # more digits than int() accepts: the helper says so
+                            end = -1
                     else:
-                        self._add(value)
-                        pos = end
-                elif c == "{" or c == "[":
-                    pos = self._open(s, pos)
-                elif c == "'":
-                    self._repair("single quotes")
-                    self._start_string(c, pos, key=False)
-                    pos += 1
-                elif c == "]" or c == "}":
-                    if type(self._stack[-1]) is dict:
-                        raise _Syntax(f"expected a value, found {c!r}", pos)
-                    if self._after_comma:
-                        self._repair("trailing comma")
-                    pos = self._close(s, pos)
+                        end = -1
+                elif c in _FAST_LITERALS:
+                    word, value = _FAST_LITERALS[c]
+                    end = pos + len(word)
+                    if not (end < n and s.startswith(word, pos) and s[end] in _DELIMITERS):
+                        end = -1
                 else:
-                    pos = self._start_word(s, pos, final, key=False)
+                    end = -1
+                if end >= 0:
+                    top = stack[-1]
+                    if type(top) is dict:
+                        top[keys[-1]] = value
+                    else:
+                        top.append(value)
+                        if top is self._items_list:
+                            self._items.append(value)
+                    self._changed = True
+                    mode = _AFTER
+                    pos = end
+                    continue
             elif mode == _KEY:
                 if c == '"':
                     try:
-                        key, end = _scanstring(s, pos + 1, True)
+                        key, end = scanstring(s, pos + 1, True)
                     except ValueError:
-                        self._start_string(c, pos, key=True)
-                        pos += 1
-                    else:
-                        self._keys[-1] = key
-                        self._mode = _COLON
+                        end = -1
+                    if end >= 0:
+                        keys[-1] = key
+                        mode = _COLON
                         pos = end
-                elif c == "}":
-                    if self._after_comma:
-                        self._repair("trailing comma")
-                    pos = self._close(s, pos)
-                elif c == "'":
-                    self._repair("single quotes")
-                    self._start_string(c, pos, key=True)
-                    pos += 1
-                else:
-                    pos = self._start_word(s, pos, final, key=True)
+                        continue
             elif c == ":":  # _COLON
                 pos += 1
-                self._mode = _VALUE
+                mode = _VALUE
                 self._after_comma = False
-            else:
-                raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
+                continue
+            self._mode = mode
+            pos = self._other(s, pos, final, c)
+            mode = self._mode
+        self._mode = mode
+
+    def _other(self, s: str, pos: int, final: bool, c: str) -> int:
+        """Everything at a structural position that the hot loop does not handle inline."""
+        mode = self._mode
+        if c == "/":
+            return self._comment_start(s, pos, final)
+        if c == "`":  # a closing markdown fence: the root was cut off before it
+            self._close_all(pos)
+            return pos
+        if mode == _AFTER:
+            if c == "}" or c == "]":
+                return self._close(s, pos)
+            if c == ":" or (c not in "\"'{[" and not c.isalnum() and c not in "-_$+."):
+                raise _Syntax(f"expected ',' or a closing bracket, found {c!r}", pos)
+            self._repair("missing comma")
+            self._after_comma = False
+            self._mode = _KEY if type(self._stack[-1]) is dict else _VALUE
+            return pos
+        if mode == _VALUE:
+            if c == "{" or c == "[":
+                return self._open(s, pos)
+            if c == '"' or c == "'":
+                if c == "'":
+                    self._repair("single quotes")
+                self._start_string(c, key=False)
+                return pos + 1
+            if c == "]" or c == "}":
+                if type(self._stack[-1]) is dict:
+                    raise _Syntax(f"expected a value, found {c!r}", pos)
+                if self._after_comma:
+                    self._repair("trailing comma")
+                return self._close(s, pos)
+            return self._start_word(s, pos, final, key=False)
+        if mode == _KEY:
+            if c == "}":
+                if self._after_comma:
+                    self._repair("trailing comma")
+                return self._close(s, pos)
+            if c == '"' or c == "'":
+                if c == "'":
+                    self._repair("single quotes")
+                self._start_string(c, key=True)
+                return pos + 1
+            return self._start_word(s, pos, final, key=True)
+        raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
+
+    def _comment(self, s: str, pos: int, final: bool) -> int:
+        """Inside a comment: skip to its end."""
+        if self._mode == _LINE_COMMENT:
+            end = s.find("\n", pos)
+            if end < 0:
+                return len(s)
+            self._mode = self._comment_return
+            return end + 1
+        end = s.find("*/", pos)
+        if end < 0:
+            if s[-1] == "*" and not final:
+                self._carry = "*"
+            return len(s)
+        self._mode = self._comment_return
+        return end + 2
 
     # -- values -----------------------------------------------------------------------------
 
@@ -533,12 +588,11 @@ class IncrementalParser:
         if path is None:
             return
         for step in path[depth:]:
-            if type(value) is dict and type(step) is str and step in value:
-                value = value[step]
-            elif type(value) is list and type(step) is int and 0 <= step < len(value):
-                value = value[step]
-            else:
+            in_dict = type(value) is dict and type(step) is str and step in value
+            in_list = type(value) is list and type(step) is int and 0 <= step < len(value)
+            if not (in_dict or in_list):
                 return
+            value = value[step]
         if type(value) is list:
             self._items.extend(value)
 
@@ -576,7 +630,7 @@ class IncrementalParser:
 
     # -- strings ----------------------------------------------------------------------------
 
-    def _start_string(self, quote: str, pos: int, *, key: bool) -> None:
+    def _start_string(self, quote: str, *, key: bool) -> None:
         self._mode = _STRING
         self._quote = quote
         self._is_key = key
@@ -641,9 +695,13 @@ class IncrementalParser:
         if 0xD800 <= code < 0xDC00:
             # a high surrogate: combine with a following low one, as json.loads does
             rest = s[end : end + 6]
-            if len(rest) < 6 and not final and ("\\u" + "dc00").startswith(rest[:2]):
-                if len(rest) < 2 or _HEX4.fullmatch(rest[2:].ljust(4, "0")) is not None:
-                    return -1
+            if (
+                len(rest) < 6
+                and not final
+                and "\\u".startswith(rest[:2])
+                and (len(rest) < 2 or _HEX4.fullmatch(rest[2:].ljust(4, "0")) is not None)
+            ):
+                return -1
             if rest[:2] == "\\u" and _HEX4.fullmatch(rest, 2) is not None:
                 low = int(rest[2:], 16)
                 if 0xDC00 <= low < 0xE000:
@@ -696,7 +754,7 @@ class IncrementalParser:
     # -- bare tokens ------------------------------------------------------------------------
 
     def _start_word(self, s: str, pos: int, final: bool, *, key: bool) -> int:
-        m = _WORD_CHARS.match(s, pos)
+        m = _match_word(s, pos)
         end = m.end()
         if end == pos:
             what = "a key" if key else "a value"
@@ -711,7 +769,7 @@ class IncrementalParser:
         return end
 
     def _word(self, s: str, pos: int, final: bool) -> int:
-        m = _WORD_CHARS.match(s, pos)
+        m = _match_word(s, pos)
         end = m.end()
         if end > pos:
             self._parts.append(m.group())
@@ -766,6 +824,15 @@ class IncrementalParser:
         self._mode = kind
         return pos + 2
 
+    def _close_all(self, pos: int) -> None:
+        """The root ends at ``pos`` with brackets still open: complete or drop, then close."""
+        self._finish_token()
+        if self._stack:
+            self._repair("missing closing bracket")
+            while self._stack:
+                self._pop()
+            self._end_root(pos)
+
     def _finish_token(self) -> None:
         """At end of input: complete or drop the token in progress."""
         mode = self._mode
@@ -773,6 +840,9 @@ class IncrementalParser:
             mode = self._mode = self._comment_return
         if mode == _STRING:
             self._repair("unterminated string")
+            fence = "".join(self._parts).find("\n```")
+            if fence >= 0:  # the string ran into the closing markdown fence
+                self._parts = ["".join(self._parts)[:fence]]
             if self._is_key:
                 self._repair("incomplete member dropped")
                 self._parts = []
@@ -810,7 +880,7 @@ class IncrementalParser:
         n = len(s)
         while pos < n:
             if self._reading_lang:
-                m = _FENCE_LANG.match(s, pos)
+                m = _match_lang(s, pos)
                 self._lang = (self._lang + m.group())[:64]
                 pos = m.end()
                 if pos < n:
@@ -832,11 +902,11 @@ class IncrementalParser:
                     self._prose_seen = True
                 self._ticks = 0
                 continue
-            m = _PROSE_STOP.search(s, pos)
-            stop = n if m is None else m.start()
+            found = _PROSE_STOP.search(s, pos)
+            stop = n if found is None else found.start()
             if not self._prose_seen and s[pos:stop].strip():
                 self._prose_seen = True
-            if m is None:
+            if found is None:
                 return n
             pos = stop
             if s[pos] == "`":
