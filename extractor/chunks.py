@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import pydantic_core
+
 from .completion import Completion
 from .cost import Usage
 from .errors import StreamError
@@ -31,6 +33,16 @@ class Delta(NamedTuple):
 
 
 _NOTHING = Delta("")
+
+
+def _loads(data: str) -> Any:
+    """Parse one chunk. pydantic-core's parser is three times as fast as ``json.loads`` on
+    chunk-sized documents, which matters at thousands of chunks per answer; it rejects lone
+    surrogate escapes, which ``json.loads`` accepts."""
+    try:
+        return pydantic_core.from_json(data)
+    except ValueError:
+        return json.loads(data)
 
 
 class _ToolCall:
@@ -67,7 +79,7 @@ class ChunkAssembler:
             self.done = True
             return _NOTHING
         try:
-            chunk = json.loads(data)
+            chunk = _loads(data)
         except ValueError:
             message = f"the stream sent an event that is not JSON: {data[:200]!r}"
             raise self._error(message) from None

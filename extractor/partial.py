@@ -75,7 +75,8 @@ class _Plan:
         """Convert the growing last child, keeping its state while it stays the same."""
         if raw is not node.last:
             node.last = raw
-            node.last_node = plan.node()
+            # Only containers keep state; a scalar is converted whole each time.
+            node.last_node = plan.node() if type(raw) in (dict, list) else None
         return plan.partial(raw, node.last_node)
 
 

@@ -1,0 +1,507 @@
+"""Streaming extraction: typed snapshots (or finished list items) while the model writes, then
+the validated value, with the same re-ask rules as ``extract``.
+
+A stream yields events::
+
+    with ex.stream(Order, text) as events:
+        for event in events:
+            match event:
+                case Snapshot(value=order): render(order)       # fields not yet written: None
+                case Restart(errors=errors): clear()            # the answer was rejected; re-asked
+                case Final(value=order): save(order)            # validated, as from extract()
+        print(events.result.usage, events.result.cost)
+
+`StreamSession` holds all the logic without I/O (SSE bytes in, events out, the extraction
+loop deciding); the sync and async drivers below only move bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, get_origin
+
+import httpx
+import pydantic
+
+from .chunks import ChunkAssembler
+from .completion import Completion
+from .cost import Cost, Usage
+from .engine import ExtractionLoop
+from .errors import ErrorDetail, ExtractionError, ParseError, StreamError
+from .parse import IncrementalParser
+from .partial import Snapshots
+from .request import CallOptions
+from .result import Attempt, Extraction
+from .sse import SSEDecoder
+from .transport import connection_error
+from .validate import Invalid, JSONSchemaValidator, PydanticValidator, TargetValidator
+
+if TYPE_CHECKING:
+    from .client import AsyncExtractor, Extractor
+
+__all__ = [
+    "AsyncExtractionStream",
+    "ExtractionStream",
+    "Final",
+    "ItemEvent",
+    "ItemInvalid",
+    "ItemReady",
+    "Restart",
+    "Snapshot",
+    "StreamEvent",
+    "StreamSession",
+]
+
+T = TypeVar("T")
+E = TypeVar("E")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Snapshot(Generic[T]):
+    """The value as far as it has arrived, in the target's type: fields not yet complete are
+    None (and absent from ``model_fields_set``); complete parts are validated, the whole is
+    not. ``attempt`` counts from 1."""
+
+    value: T
+    attempt: int
+
+
+@dataclass(frozen=True)
+class ItemReady(Generic[T]):
+    """One list element, complete and validated; ``index`` is its place in the list."""
+
+    value: T
+    index: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class ItemInvalid:
+    """A complete list element that does not conform; the whole answer will be re-asked
+    at its end unless the re-ask budget is spent."""
+
+    index: int
+    errors: Sequence[ErrorDetail]
+    raw: Any
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The answer just streamed was rejected (``errors`` say why) and the model is asked
+    again: everything shown since the start or the previous Restart is void."""
+
+    attempt: int
+    errors: Sequence[ErrorDetail]
+
+
+@dataclass(frozen=True)
+class Final(Generic[T]):
+    """The validated value, always the last event; ``extraction`` has usage, cost, attempts."""
+
+    value: T
+    extraction: Extraction[T]
+
+
+StreamEvent = Snapshot[T] | Restart | Final[T]
+ItemEvent = ItemReady[T] | ItemInvalid | Restart | Final[list[T]]
+
+_STREAM_OPTIONS = {"stream": True, "stream_options": {"include_usage": True}}
+_WRAPPER_KEY = "result"
+
+
+class StreamSession:
+    """One streamed call, without I/O: ``request()`` gives the next body to POST; the
+    response's bytes go to ``feed``; its end to ``end``, which either finishes the call or
+    starts a re-ask (``finished`` stays False and ``request()`` is called again)."""
+
+    def __init__(
+        self,
+        loop: ExtractionLoop[Any],
+        *,
+        items: TargetValidator | None = None,
+        partial_strings: bool = False,
+    ) -> None:
+        self.loop = loop
+        self.finished = False
+        self._items = items
+        self._partial_strings = partial_strings
+        target = loop.target
+        self._wrapped = target.wrapped
+        self._annotation = target.annotation
+        self._begin()
+
+    @property
+    def attempt(self) -> int:
+        """The number of the attempt in flight (or last made)."""
+        return max(1, self._attempt)
+
+    def request(self) -> dict[str, Any]:
+        body = self.loop.next_request()
+        self._begin()
+        self._attempt = len(self.loop.attempts) + 1
+        return {**body, **_STREAM_OPTIONS}
+
+    def opened(self, request_id: str | None) -> None:
+        self._assembler.request_id = request_id
+
+    def feed(self, data: bytes) -> list[Any]:
+        events: list[Any] = []
+        for sse in self._decoder.feed(data):
+            self._text(self._assembler.event(sse), events)
+        return events
+
+    def end(self, duration: float = 0.0) -> list[Any]:
+        """The response ended: judge the answer."""
+        events: list[Any] = []
+        for sse in self._decoder.close():
+            self._text(self._assembler.event(sse), events)
+        return self._judge(self._assembler.completion(), duration, events)
+
+    def whole(self, completion: Completion, duration: float = 0.0) -> list[Any]:
+        """A server that ignored ``stream: true`` and answered with one plain completion."""
+        events: list[Any] = []
+        if completion.content:
+            self._feed_parser(completion.content, events)
+        return self._judge(completion, duration, events)
+
+    def broken(self, exc: httpx.TransportError) -> StreamError:
+        return StreamError(
+            f"the connection broke in the middle of the stream ({type(exc).__name__}: {exc}); "
+            "nothing partial is returned. Retry the call.",
+            request_id=self._assembler.request_id,
+        )
+
+    def fail(self, exc: ExtractionError) -> ExtractionError:
+        return self.loop.fail(exc)
+
+    def _begin(self) -> None:
+        self._attempt = len(self.loop.attempts) + 1
+        self._decoder = SSEDecoder()
+        self._assembler = ChunkAssembler()
+        self._reset_parser()
+
+    def _reset_parser(self) -> None:
+        item_path: tuple[str, ...] | None = None
+        if self._items is not None:
+            item_path = (_WRAPPER_KEY,) if self._wrapped else ()
+        self._parser: IncrementalParser | None = IncrementalParser(
+            partial_strings=self._partial_strings, item_path=item_path
+        )
+        self._snapshots = Snapshots(self._annotation, context=self.loop.plan.context)
+        self._item_count = 0
+
+    def _text(self, delta: Any, events: list[Any]) -> None:
+        if delta.reset:
+            self._reset_parser()
+        if delta.text:
+            self._feed_parser(delta.text, events)
+
+    def _feed_parser(self, text: str, events: list[Any]) -> None:
+        parser = self._parser
+        if parser is None:
+            return
+        try:
+            changed = parser.feed(text)
+        except ParseError:
+            # No more previews of this answer; the loop judges the whole text at the end.
+            self._parser = None
+            return
+        if self._items is not None:
+            for raw in parser.pop_items():
+                events.append(self._item(raw))
+        elif changed:
+            root = parser.value
+            if self._wrapped:
+                if not isinstance(root, dict) or _WRAPPER_KEY not in root:
+                    return
+                root = root[_WRAPPER_KEY]
+            events.append(Snapshot(self._snapshots.snapshot(root), self._attempt))
+
+    def _item(self, raw: Any) -> ItemReady[Any] | ItemInvalid:
+        assert self._items is not None
+        index = self._item_count
+        self._item_count += 1
+        plan = self.loop.plan
+        try:
+            value = self._items.validate_python(raw, strict=plan.strict, context=plan.context)
+        except Invalid as invalid:
+            return ItemInvalid(index, invalid.details, raw, self._attempt)
+        return ItemReady(value, index, self._attempt)
+
+    def _judge(self, completion: Completion, duration: float, events: list[Any]) -> list[Any]:
+        if not self.loop.receive(completion, duration=duration):
+            rejected = self.loop.attempts[-1]
+            events.append(Restart(rejected.number + 1, rejected.errors))
+            return events
+        self.finished = True
+        extraction = self.loop.result()
+        if self._items is not None:
+            # Elements the parser could only close at the very end (a repaired answer).
+            value = extraction.value
+            for index in range(self._item_count, len(value)):
+                events.append(ItemReady(value[index], index, self._attempt))
+        events.append(Final(extraction.value, extraction))
+        return events
+
+
+class _Accounts:
+    """What the call has spent so far, readable during, after, and after an error."""
+
+    _session: StreamSession
+    _result: Extraction[Any] | None
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens of every answered attempt. An abandoned attempt's are not known: the API
+        reports usage only at the end of a stream."""
+        return self._session.loop.usage
+
+    @property
+    def cost(self) -> Cost | None:
+        return self._session.loop.cost
+
+    @property
+    def attempts(self) -> tuple[Attempt, ...]:
+        return self._session.loop.attempts
+
+
+class ExtractionStream(_Accounts, Generic[E, R]):
+    """An iterator of events; use it in a ``with`` block so that stopping early closes the
+    HTTP response. ``result`` is the `Extraction` once the `Final` event has been yielded."""
+
+    def __init__(self, session: StreamSession, events: Iterator[E]) -> None:
+        self._session = session
+        self._events = events
+        self._result = None
+
+    def __iter__(self) -> Iterator[E]:
+        return self
+
+    def __next__(self) -> E:
+        event = next(self._events)
+        if isinstance(event, Final):
+            self._result = event.extraction
+        return event
+
+    @property
+    def result(self) -> Extraction[R]:
+        return _finished(self._result)
+
+    def until_done(self) -> Extraction[R]:
+        """Consume the remaining events and return the result."""
+        for _ in self:
+            pass
+        return self.result
+
+    def close(self) -> None:
+        """Stop: close the HTTP response (idempotent)."""
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> ExtractionStream[E, R]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncExtractionStream(_Accounts, Generic[E, R]):
+    """The async twin of `ExtractionStream`: ``async with`` and ``async for``."""
+
+    def __init__(self, session: StreamSession, events: AsyncIterator[E]) -> None:
+        self._session = session
+        self._events = events
+        self._result = None
+
+    def __aiter__(self) -> AsyncIterator[E]:
+        return self
+
+    async def __anext__(self) -> E:
+        event = await self._events.__anext__()
+        if isinstance(event, Final):
+            self._result = event.extraction
+        return event
+
+    @property
+    def result(self) -> Extraction[R]:
+        return _finished(self._result)
+
+    async def until_done(self) -> Extraction[R]:
+        async for _ in self:
+            pass
+        return self.result
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    async def __aenter__(self) -> AsyncExtractionStream[E, R]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _finished(result: Extraction[Any] | None) -> Extraction[Any]:
+    if result is None:
+        raise RuntimeError(
+            "the stream has not finished: iterate it to the Final event (or call until_done())."
+        )
+    return result
+
+
+def open_stream(
+    extractor: Extractor,
+    target: Any,
+    text: str | None,
+    options: CallOptions,
+    *,
+    items: bool = False,
+    partial_strings: bool = False,
+) -> ExtractionStream[Any, Any]:
+    session = _session(extractor, target, text, options, items, partial_strings)
+    return ExtractionStream(session, _drive(extractor, session))
+
+
+def open_async_stream(
+    extractor: AsyncExtractor,
+    target: Any,
+    text: str | None,
+    options: CallOptions,
+    *,
+    items: bool = False,
+    partial_strings: bool = False,
+) -> AsyncExtractionStream[Any, Any]:
+    session = _session(extractor, target, text, options, items, partial_strings)
+    return AsyncExtractionStream(session, _adrive(extractor, session))
+
+
+def _session(
+    extractor: Extractor | AsyncExtractor,
+    target: Any,
+    text: str | None,
+    options: CallOptions,
+    items: bool,
+    partial_strings: bool,
+) -> StreamSession:
+    validator = None
+    if items:
+        target, validator = list_target(target)
+    loop = ExtractionLoop(extractor._plan(target, text, options))
+    return StreamSession(loop, items=validator, partial_strings=partial_strings)
+
+
+def list_target(item: Any) -> tuple[Any, TargetValidator]:
+    """The list target for an item type (``list[Item]`` itself is accepted too), and the
+    validator of one item."""
+    if isinstance(item, dict):
+        defs = {k: v for k, v in item.items() if k in ("$defs", "definitions")}
+        inner = {k: v for k, v in item.items() if k not in defs and k != "$schema"}
+        return {"type": "array", "items": inner, **defs}, JSONSchemaValidator(item)
+    if get_origin(item) is list:
+        (element,) = get_args(item) or (Any,)
+        return item, PydanticValidator(pydantic.TypeAdapter(element))
+    return list[item], PydanticValidator(pydantic.TypeAdapter(item))
+
+
+def _drive(extractor: Extractor, session: StreamSession) -> Iterator[Any]:
+    endpoint, client = extractor._endpoint, extractor._client
+
+    def open_response(body: dict[str, Any]) -> httpx.Response:
+        request = endpoint.request(client, body)
+        try:
+            response = client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise connection_error(exc, endpoint.url) from exc
+        if response.is_error or not _is_event_stream(response):
+            try:
+                response.read()
+            finally:
+                response.close()
+        if response.is_error:
+            raise endpoint.error(response)
+        return response
+
+    try:
+        while not session.finished:
+            body = session.request()
+            started = time.perf_counter()
+            response = extractor._retrying(open_response, body)
+            try:
+                if not _is_event_stream(response):
+                    yield from session.whole(endpoint.completion(response), _since(started))
+                    continue
+                session.opened(response.headers.get("x-request-id"))
+                try:
+                    for data in response.iter_bytes():
+                        yield from session.feed(data)
+                except httpx.TransportError as exc:
+                    raise session.broken(exc) from exc
+                yield from session.end(_since(started))
+            finally:
+                response.close()
+    except ExtractionError as exc:
+        session.fail(exc)
+        raise
+
+
+async def _adrive(extractor: AsyncExtractor, session: StreamSession) -> AsyncIterator[Any]:
+    endpoint, client = extractor._endpoint, extractor._client
+
+    async def open_response(body: dict[str, Any]) -> httpx.Response:
+        request = endpoint.request(client, body)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise connection_error(exc, endpoint.url) from exc
+        if response.is_error or not _is_event_stream(response):
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        if response.is_error:
+            raise endpoint.error(response)
+        return response
+
+    try:
+        while not session.finished:
+            body = session.request()
+            started = time.perf_counter()
+            retrying = extractor._policy.async_retrying(extractor._sleep)
+            response: httpx.Response = await retrying(open_response, body)
+            try:
+                if not _is_event_stream(response):
+                    for event in session.whole(endpoint.completion(response), _since(started)):
+                        yield event
+                    continue
+                session.opened(response.headers.get("x-request-id"))
+                try:
+                    async for data in response.aiter_bytes():
+                        for event in session.feed(data):
+                            yield event
+                except httpx.TransportError as exc:
+                    raise session.broken(exc) from exc
+                for event in session.end(_since(started)):
+                    yield event
+            finally:
+                await response.aclose()
+    except ExtractionError as exc:
+        session.fail(exc)
+        raise
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    """Anything but a JSON body is read as an event stream (some gateways send no or a
+    wrong content type); a JSON body is a server that ignored ``stream: true``."""
+    content_type = response.headers.get("content-type", "")
+    return not content_type.startswith("application/json")
+
+
+def _since(started: float, clock: Callable[[], float] = time.perf_counter) -> float:
+    return clock() - started
