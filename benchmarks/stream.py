@@ -17,6 +17,7 @@ Run: ``python benchmarks/stream.py`` (``--repeat N`` takes the best of N runs).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import time
@@ -148,7 +149,7 @@ def best(fn: Callable[[list[bytes]], Order], events: list[bytes], repeat: int) -
 
 def ratios(times: list[float]) -> Iterator[str]:
     yield "-"
-    for before, after in zip(times, times[1:], strict=False):
+    for before, after in itertools.pairwise(times):
         yield f"{after / before:.2f}x"
 
 
