@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pydantic
 
-from extractor.client import Extractor
+from extractor import Extractor
 from extractor.stream import Final, Snapshot
 
 SIZES = (100, 200, 400, 800)

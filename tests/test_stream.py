@@ -11,7 +11,7 @@ import httpx
 import pydantic
 import pytest
 
-from extractor.client import AsyncExtractor, Extractor
+from extractor import AsyncExtractor, Extractor
 from extractor.errors import (
     AuthenticationError,
     RefusalError,
