@@ -75,7 +75,7 @@ class ChunkAssembler:
         if self.done:
             return _NOTHING
         data = sse.data
-        if data.strip() == "[DONE]":
+        if len(data) < 16 and data.strip() == "[DONE]":
             self.done = True
             return _NOTHING
         try:
@@ -93,6 +93,18 @@ class ChunkAssembler:
             self.usage = Usage.from_api(chunk["usage"])
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) == 0:
+                delta = choice.get("delta")
+                if (  # the common chunk: a piece of content and nothing else
+                    delta
+                    and len(delta) == 1
+                    and self._answer_tool is None
+                    and not choice.get("finish_reason")
+                ):
+                    content = delta.get("content")
+                    if content:
+                        self._content_seen = True
+                        self._content.append(content)
+                        return Delta(content)
                 return self._choice(choice)
         return _NOTHING
 
@@ -100,11 +112,6 @@ class ChunkAssembler:
         if choice.get("finish_reason"):
             self.finish_reason = choice["finish_reason"]
         delta: Mapping[str, Any] = choice.get("delta") or {}
-        content = delta.get("content")
-        if content and len(delta) == 1 and self._answer_tool is None:  # the common chunk
-            self._content_seen = True
-            self._content.append(content)
-            return Delta(content)
         if delta.get("refusal") is not None:
             self._refusal.append(delta["refusal"])
         source_before = self._answer_tool

@@ -62,6 +62,8 @@ class _Node:
 class _Plan:
     """How to convert values of one annotation."""
 
+    exact: type | None = None  # a scalar type whose JSON values need no conversion
+
     def node(self) -> _Node | None:
         return None
 
@@ -73,6 +75,8 @@ class _Plan:
 
     def _child(self, plan: _Plan, raw: Any, node: _Node) -> Any:
         """Convert the growing last child, keeping its state while it stays the same."""
+        if type(raw) is plan.exact:
+            return raw
         if raw is not node.last:
             node.last = raw
             # Only containers keep state; a scalar is converted whole each time.
@@ -118,13 +122,13 @@ class _Leaf(_Plan):
         self._context = context
         self._adapter: pydantic.TypeAdapter[Any] | None = None
         # The common scalars need no validator when JSON already gave the right type.
-        self._exact = annotation if annotation in (str, int, float, bool) else None
+        self.exact = annotation if annotation in (str, int, float, bool) else None
 
     def node(self) -> _Node:
         return _Node()
 
     def complete(self, raw: Any, node: _Node | None) -> Any:
-        if type(raw) is self._exact:
+        if type(raw) is self.exact:
             return raw
         if self._adapter is None:
             self._adapter = pydantic.TypeAdapter(self._annotation)

@@ -87,19 +87,20 @@ class SSEDecoder:
         rest = lines.pop()
         self._partial = [rest] if rest else []
         events: list[ServerSentEvent] = []
+        data = self._data
         for line in lines:
-            if line:
+            if line.startswith("data: "):  # nearly every line of a completion stream
+                data.append(line[6:])
+            elif line:
                 self._line(line)
             else:
                 event = self._dispatch()
                 if event is not None:
                     events.append(event)
+                    data = self._data
         return events
 
     def _line(self, line: str) -> None:
-        if line.startswith("data: "):  # nearly every line of a completion stream
-            self._data.append(line[6:])
-            return
         if line.startswith(":"):
             return
         name, colon, value = line.partition(":")

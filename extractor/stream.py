@@ -34,7 +34,7 @@ from .parse import IncrementalParser
 from .partial import Snapshots
 from .request import CallOptions
 from .result import Attempt, Extraction
-from .sse import SSEDecoder
+from .sse import ServerSentEvent, SSEDecoder
 from .transport import connection_error
 from .validate import Invalid, JSONSchemaValidator, PydanticValidator, TargetValidator
 
@@ -149,16 +149,11 @@ class StreamSession:
         self._assembler.request_id = request_id
 
     def feed(self, data: bytes) -> list[Any]:
-        events: list[Any] = []
-        for sse in self._decoder.feed(data):
-            self._text(self._assembler.event(sse), events)
-        return events
+        return self._take(self._decoder.feed(data))
 
     def end(self, duration: float = 0.0) -> list[Any]:
         """The response ended: judge the answer."""
-        events: list[Any] = []
-        for sse in self._decoder.close():
-            self._text(self._assembler.event(sse), events)
+        events = self._take(self._decoder.close())
         return self._judge(self._assembler.completion(), duration, events)
 
     def whole(self, completion: Completion, duration: float = 0.0) -> list[Any]:
@@ -194,11 +189,16 @@ class StreamSession:
         self._snapshots = Snapshots(self._annotation, context=self.loop.plan.context)
         self._item_count = 0
 
-    def _text(self, delta: Any, events: list[Any]) -> None:
-        if delta.reset:
-            self._reset_parser()
-        if delta.text:
-            self._feed_parser(delta.text, events)
+    def _take(self, sse_events: list[ServerSentEvent]) -> list[Any]:
+        events: list[Any] = []
+        event = self._assembler.event
+        for sse in sse_events:
+            delta = event(sse)
+            if delta.reset:
+                self._reset_parser()
+            if delta.text:
+                self._feed_parser(delta.text, events)
+        return events
 
     def _feed_parser(self, text: str, events: list[Any]) -> None:
         parser = self._parser
