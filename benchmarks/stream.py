@@ -27,7 +27,7 @@ import httpx
 import pydantic
 
 from extractor import Extractor
-from extractor.stream import Final, Snapshot
+from extractor.stream import Done, Snapshot
 
 SIZES = (100, 200, 400, 800)
 DELTA = 8
@@ -97,7 +97,7 @@ def run_stream(events: list[bytes]) -> Order:
         for event in stream:
             if isinstance(event, Snapshot):
                 last = event.value.items  # a consumer reads what it is shown
-            elif isinstance(event, Final):
+            elif isinstance(event, Done):
                 value = event.value
     assert last is not None
     return value

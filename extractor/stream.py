@@ -1,18 +1,23 @@
 """Streaming extraction: typed snapshots (or finished list items) while the model writes, then
 the validated value, with the same re-ask rules as ``extract``.
 
-A stream yields events::
+A stream is an iterator of events, used in a ``with`` block so that stopping early closes the
+connection::
 
-    with ex.stream(Order, text) as events:
-        for event in events:
+    with ex.stream(Order, text) as stream:
+        for event in stream:
             match event:
-                case Snapshot(value=order): render(order)       # fields not yet written: None
-                case Restart(errors=errors): clear()            # the answer was rejected; re-asked
-                case Final(value=order): save(order)            # validated, as from extract()
-        print(events.result.usage, events.result.cost)
+                case Snapshot(value=order):  # fields not complete yet are None
+                    render(order)
+                case Restart(errors=errors):  # the answer was rejected; the model is re-asked
+                    clear()
+                case Done(value=order):  # validated, exactly as extract() returns it
+                    save(order)
+    print(stream.result.usage, stream.result.cost)
 
-`StreamSession` holds all the logic without I/O (SSE bytes in, events out, the extraction
-loop deciding); the sync and async drivers below only move bytes.
+``stream_items(Person, text)`` yields `ItemReady` (and `ItemInvalid`) per list element instead
+of snapshots. `StreamSession` holds all the logic without I/O (SSE bytes in, events out, the
+extraction loop deciding); the sync and async drivers below only move bytes.
 """
 
 from __future__ import annotations
@@ -43,8 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncExtractionStream",
+    "Done",
     "ExtractionStream",
-    "Final",
     "ItemEvent",
     "ItemInvalid",
     "ItemReady",
@@ -99,15 +104,15 @@ class Restart:
 
 
 @dataclass(frozen=True)
-class Final(Generic[T]):
+class Done(Generic[T]):
     """The validated value, always the last event; ``extraction`` has usage, cost, attempts."""
 
     value: T
     extraction: Extraction[T]
 
 
-StreamEvent = Snapshot[T] | Restart | Final[T]
-ItemEvent = ItemReady[T] | ItemInvalid | Restart | Final[list[T]]
+StreamEvent = Snapshot[T] | Restart | Done[T]
+ItemEvent = ItemReady[T] | ItemInvalid | Restart | Done[list[T]]
 
 _STREAM_OPTIONS = {"stream": True, "stream_options": {"include_usage": True}}
 _WRAPPER_KEY = "result"
@@ -244,7 +249,7 @@ class StreamSession:
             value = extraction.value
             for index in range(self._item_count, len(value)):
                 events.append(ItemReady(value[index], index, self._attempt))
-        events.append(Final(extraction.value, extraction))
+        events.append(Done(extraction.value, extraction))
         return events
 
 
@@ -271,7 +276,7 @@ class _Accounts:
 
 class ExtractionStream(_Accounts, Generic[E, R]):
     """An iterator of events; use it in a ``with`` block so that stopping early closes the
-    HTTP response. ``result`` is the `Extraction` once the `Final` event has been yielded."""
+    HTTP response. ``result`` is the `Extraction` once the `Done` event has been yielded."""
 
     def __init__(self, session: StreamSession, events: Iterator[E]) -> None:
         self._session = session
@@ -283,7 +288,7 @@ class ExtractionStream(_Accounts, Generic[E, R]):
 
     def __next__(self) -> E:
         event = next(self._events)
-        if isinstance(event, Final):
+        if isinstance(event, Done):
             self._result = event.extraction
         return event
 
@@ -323,7 +328,7 @@ class AsyncExtractionStream(_Accounts, Generic[E, R]):
 
     async def __anext__(self) -> E:
         event = await self._events.__anext__()
-        if isinstance(event, Final):
+        if isinstance(event, Done):
             self._result = event.extraction
         return event
 
@@ -351,7 +356,7 @@ class AsyncExtractionStream(_Accounts, Generic[E, R]):
 def _finished(result: Extraction[Any] | None) -> Extraction[Any]:
     if result is None:
         raise RuntimeError(
-            "the stream has not finished: iterate it to the Final event (or call until_done())."
+            "the stream has not finished: iterate it to the Done event (or call until_done())."
         )
     return result
 

@@ -19,7 +19,7 @@ from extractor.errors import (
     TruncatedError,
     ValidationFailed,
 )
-from extractor.stream import Final, ItemInvalid, ItemReady, Restart, Snapshot
+from extractor.stream import Done, ItemInvalid, ItemReady, Restart, Snapshot
 from tests.sse_fixtures import USAGE, chunk, content_chunks, content_stream, sse_bytes
 
 
@@ -150,7 +150,7 @@ def test_snapshots_then_final_value_with_accounting() -> None:
     server = Server(content_stream(ANSWER, 8))
     with extractor(server).stream(Order, "the text") as stream:
         events = list(stream)
-    assert isinstance(events[-1], Final)
+    assert isinstance(events[-1], Done)
     assert events[-1].value == EXPECTED
     snapshots = [e.value for e in events if isinstance(e, Snapshot)]
     assert len(snapshots) > 10
@@ -300,7 +300,7 @@ def test_invalid_item_is_reported_then_reasked() -> None:
     with extractor(server).stream_items(Item, "t") as stream:
         events = list(stream)
     kinds = [type(e).__name__ for e in events]
-    assert kinds == ["ItemReady", "ItemInvalid", "Restart", "ItemReady", "ItemReady", "Final"]
+    assert kinds == ["ItemReady", "ItemInvalid", "Restart", "ItemReady", "ItemReady", "Done"]
     invalid = events[1]
     assert isinstance(invalid, ItemInvalid)
     assert invalid.index == 1 and invalid.raw["qty"] == "many"
@@ -500,7 +500,7 @@ async def test_async_items_with_reask() -> None:
     )
     async with async_extractor(server).stream_items(Item, "t") as stream:
         kinds = [type(e).__name__ async for e in stream]
-    assert kinds == ["ItemInvalid", "Restart", "ItemReady", "ItemReady", "ItemReady", "Final"]
+    assert kinds == ["ItemInvalid", "Restart", "ItemReady", "ItemReady", "ItemReady", "Done"]
 
 
 async def test_async_stopping_early_closes_the_response() -> None:
