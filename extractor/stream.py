@@ -39,6 +39,7 @@ from .parse import IncrementalParser
 from .partial import Snapshots
 from .request import CallOptions
 from .result import Attempt, Extraction
+from .schema import drop_unrequested_nulls
 from .sse import ServerSentEvent, SSEDecoder
 from .transport import connection_error
 from .validate import Invalid, JSONSchemaValidator, PydanticValidator, TargetValidator
@@ -231,6 +232,12 @@ class StreamSession:
         index = self._item_count
         self._item_count += 1
         plan = self.loop.plan
+        if plan.template.mode == "json_schema":
+            # As the loop does for the whole answer: strict mode made the model write null
+            # for optional fields; drop those so that the item's defaults apply.
+            wrapped = {_WRAPPER_KEY: [raw]} if self._wrapped else [raw]
+            pruned = drop_unrequested_nulls(wrapped, self.loop.target.schema)
+            raw = (pruned[_WRAPPER_KEY] if self._wrapped else pruned)[0]
         try:
             value = self._items.validate_python(raw, strict=plan.strict, context=plan.context)
         except Invalid as invalid:

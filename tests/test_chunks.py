@@ -177,3 +177,9 @@ def test_other_choices_are_ignored() -> None:
     other["choices"][0]["index"] = 1
     events = [*content_chunks("{}", finish_reason=None, usage=None), other, chunk({}, "stop")]
     assert run(sse_bytes(events))[1].completion().content == "{}"
+
+
+def test_lone_surrogate_escape_in_a_chunk_is_read_as_json_loads_reads_it() -> None:
+    body = b'data: {"choices": [{"index": 0, "delta": {"content": "\\ud83d"}}]}\n\n'
+    shown, _ = run(body + b"data: [DONE]\n\n")
+    assert shown == "\ud83d"

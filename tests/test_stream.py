@@ -524,3 +524,66 @@ async def test_async_stream_error_carries_accounting() -> None:
                 pass
     assert len(info.value.attempts) == 1
     assert info.value.usage is not None and info.value.usage.total_tokens == 150
+
+
+# -- validators, JSON Schema items, json_schema mode ---------------------------------------
+
+
+SEEN: list[Any] = []
+
+
+class Watched(pydantic.BaseModel):
+    """Records what its validator is given."""
+
+    customer: str
+    items: list[Item]
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def record(cls, data: Any) -> Any:
+        SEEN.append(json.loads(json.dumps(data)))
+        return data
+
+
+def test_user_validators_never_see_incomplete_data() -> None:
+    SEEN.clear()
+    whole = {"customer": "A", "items": ORDER["items"]}
+    with extractor(Server(content_stream(json.dumps(whole), 2))).stream(Watched, "t") as stream:
+        events = list(stream)
+    assert sum(isinstance(e, Snapshot) for e in events) > 10
+    assert events[-1].value.items == EXPECTED.items
+    assert SEEN and all(seen == whole for seen in SEEN)
+
+
+def test_json_schema_items() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1}},
+        "required": ["sku", "qty"],
+    }
+    bad = [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 0}]
+    good = [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]
+    server = Server(
+        content_stream(json.dumps({"result": bad})), content_stream(json.dumps({"result": good}))
+    )
+    with extractor(server).stream_items(schema, "t") as stream:
+        events = list(stream)
+    assert [type(e).__name__ for e in events] == [
+        "ItemReady", "ItemInvalid", "Restart", "ItemReady", "ItemReady", "Done",
+    ]  # fmt: skip
+    assert events[1].errors[0].path == "qty"
+    assert events[-1].value == good
+
+
+class WithDefault(pydantic.BaseModel):
+    sku: str
+    qty: int = 1
+
+
+def test_json_schema_mode_items_drop_forced_nulls() -> None:
+    answer = json.dumps({"result": [{"sku": "A", "qty": None}, {"sku": "B", "qty": 5}]})
+    server = Server(content_stream(answer))
+    with extractor(server).stream_items(WithDefault, "t", mode="json_schema") as stream:
+        ready = [e.value for e in stream if isinstance(e, ItemReady)]
+    assert ready == [WithDefault(sku="A"), WithDefault(sku="B", qty=5)]
+    assert server.requests[0]["response_format"]["type"] == "json_schema"
