@@ -106,6 +106,7 @@ _WORD_CHARS = re.compile(r"[\w.+\-$]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
+_VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
 _FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _NUMBERISH = re.compile(r"[-+\d.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
@@ -143,6 +144,7 @@ _Matcher = Callable[[str, int], "re.Match[str]"]
 _match_ws = cast(_Matcher, _WS.match)
 _match_word = cast(_Matcher, _WORD_CHARS.match)
 _match_lang = cast(_Matcher, _FENCE_LANG.match)
+_C_WINDOW = 4096  # the C scanner's first window; widened fourfold while a container runs past it
 _C_MIN = 48  # below this many characters, handing a container to the C scanner is not worth it
 
 
@@ -193,7 +195,7 @@ class IncrementalParser:
         self._carry = ""  # a few characters held back: a split escape or a lone '/'
         self._consumed = 0
         self._base = 0  # absolute offset of the current data's first character
-        self._budget = 0  # characters the C scanner may still spend on this data
+        self._budget = 0  # characters json's C scanners may still spend on this data
         self._changed = False
         self._error: ParseError | None = None
         self._first_error: ParseError | None = None
@@ -286,21 +288,22 @@ class IncrementalParser:
 
     def _run(self, s: str, final: bool) -> None:
         """Scan ``s``; on a syntax error either give up an empty root found in prose or raise."""
-        self._budget = 3 * len(s) + 4096
+        self._budget = 10 * len(s) + 65536
         pos = 0
         while True:
             try:
                 self._scan(s, pos, final)
                 return
             except _Syntax as exc:
-                error = ParseError(
-                    f"{exc.message} at position {self._base + exc.at}",
-                    position=self._base + exc.at,
-                )
-                if not self._abandon_root():
-                    self._error = error
-                    raise error from None
-                if self._first_error is None:
+                abandoned = self._abandon_root()
+                if not abandoned or self._first_error is None:
+                    error = ParseError(
+                        f"{exc.message} at position {self._base + exc.at}",
+                        position=self._base + exc.at,
+                    )
+                    if not abandoned:
+                        self._error = error
+                        raise error from None
                     self._first_error = error
                 pos = exc.resume
 
@@ -369,10 +372,12 @@ class IncrementalParser:
             elif mode == _VALUE:
                 value: Any
                 if c == '"':
-                    try:
-                        value, end = scanstring(s, pos + 1, True)
-                    except ValueError:
-                        end = -1
+                    end = -1
+                    if s.find('"', pos + 1) >= 0 and self._budget > 0:
+                        try:
+                            value, end = scanstring(s, pos + 1, True)
+                        except ValueError:  # its message counts the lines before pos
+                            self._budget -= pos
                 elif c in _NUMBER_START:
                     m = number(s, pos)
                     end = -1 if m is None else m.end()
@@ -404,10 +409,12 @@ class IncrementalParser:
                     continue
             elif mode == _KEY:
                 if c == '"':
-                    try:
-                        key, end = scanstring(s, pos + 1, True)
-                    except ValueError:
-                        end = -1
+                    end = -1
+                    if s.find('"', pos + 1) >= 0 and self._budget > 0:
+                        try:
+                            key, end = scanstring(s, pos + 1, True)
+                        except ValueError:
+                            self._budget -= pos
                     if end >= 0:
                         keys[-1] = key
                         mode = _COLON
@@ -444,10 +451,7 @@ class IncrementalParser:
             if c == "{" or c == "[":
                 return self._open(s, pos)
             if c == '"' or c == "'":
-                if c == "'":
-                    self._repair("single quotes")
-                self._start_string(c, key=False)
-                return pos + 1
+                return self._open_string(s, pos, key=False)
             if c == "]" or c == "}":
                 if type(self._stack[-1]) is dict:
                     raise _Syntax(f"expected a value, found {c!r}", pos)
@@ -461,10 +465,7 @@ class IncrementalParser:
                     self._repair("trailing comma")
                 return self._close(s, pos)
             if c == '"' or c == "'":
-                if c == "'":
-                    self._repair("single quotes")
-                self._start_string(c, key=True)
-                return pos + 1
+                return self._open_string(s, pos, key=True)
             return self._start_word(s, pos, final, key=True)
         raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
 
@@ -547,19 +548,37 @@ class IncrementalParser:
     def _try_c(self, s: str, pos: int) -> int:
         """Parse a whole container with json's C scanner; its end, or -1 if it is not valid.
 
-        Each attempt is charged what it scanned, so failing attempts (a broken document
-        offers one at every bracket) cost at most a constant times the data.
+        The scanner is given a window of the text, widened while the container runs past
+        it: a failure costs (in ``JSONDecodeError``'s line count, and in copying) what the
+        window holds, not what precedes it. Each attempt is charged what it scanned and
+        copied, so failing attempts (a broken document offers one at every bracket) cost
+        at most a constant times the data.
         """
-        try:
-            value, end = _SCAN_ONCE(s, pos)
-        except json.JSONDecodeError as exc:
-            unterminated = exc.msg.startswith("Unterminated string")
-            self._budget -= len(s) - pos if unterminated else exc.pos - pos + 1
-            return -1
-        except (ValueError, RecursionError, StopIteration):
-            self._budget -= len(s) - pos
-            return -1
-        self._budget -= end - pos
+        n = len(s)
+        start = _match_ws(s, pos + 1).end()
+        if start < n and s[start] not in _VALUE_START:
+            return -1  # '[note]', '{name}': the C scanner would fail at once, and costs more
+        window = _C_WINDOW
+        while True:
+            stop = min(n, pos + window)
+            part = s[pos:stop]
+            self._budget -= (stop - pos) >> 3  # copying is some ten times cheaper than scanning
+            try:
+                value, end = _SCAN_ONCE(part, 0)
+            except json.JSONDecodeError as exc:
+                ran_out = exc.msg.startswith("Unterminated string") or exc.pos >= len(part) - 16
+                self._budget -= len(part) if ran_out else exc.pos + 1
+                if ran_out and stop < n and self._budget > 0:
+                    window *= 4
+                    continue
+                return -1
+            except (ValueError, RecursionError, StopIteration):
+                self._budget -= len(part)
+                return -1
+            break
+        self._budget -= end
+        end += pos
+        stack = self._stack
         stack = self._stack
         if not stack:
             self._start_root(value)
@@ -629,6 +648,25 @@ class IncrementalParser:
         self._changed = True
 
     # -- strings ----------------------------------------------------------------------------
+
+    def _open_string(self, s: str, pos: int, *, key: bool) -> int:
+        """A string the hot loop did not take: single-quoted, escaped, or not closed here."""
+        quote = s[pos]
+        if quote == "'":
+            self._repair("single quotes")
+            end = s.find("'", pos + 1)
+            if end >= 0 and s.find("\\", pos + 1, end) < 0:  # no escapes: take it whole
+                text = s[pos + 1 : end]
+                if _CONTROL.search(text) is not None:
+                    self._repair("control character in string")
+                if key:
+                    self._keys[-1] = text
+                    self._mode = _COLON
+                else:
+                    self._add(text)
+                return end + 1
+        self._start_string(quote, key=key)
+        return pos + 1
 
     def _start_string(self, quote: str, *, key: bool) -> None:
         self._mode = _STRING
