@@ -43,7 +43,23 @@ class SSEDecoder:
         self._retry: int | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        return self._take(self._utf8.decode(chunk))
+        text = self._utf8.decode(chunk)
+        if (
+            # The usual read: exactly one "data: ..." line and the blank line ending it, with
+            # nothing pending. Same result as the general path, in a fraction of the time.
+            self._started
+            and not self._partial
+            and not self._data
+            and not self._after_cr
+            and text.startswith("data: ")
+            and text.find("\n") == len(text) - 2
+            and text.endswith("\n\n")
+            and "\r" not in text
+        ):
+            event = ServerSentEvent(text[6:-2], self._event or "message", self._id, self._retry)
+            self._event = ""
+            return [event]
+        return self._take(text)
 
     def close(self) -> list[ServerSentEvent]:
         """Flush what is left at end of stream.

@@ -109,3 +109,26 @@ def test_unicode_line_separators_inside_data_are_not_line_ends() -> None:
     assert decode("data: a\u2028b\x0bc\x1cd\n\n".encode()) == [
         ServerSentEvent(data="a\u2028b\x0bc\x1cd")
     ]
+
+
+def test_one_event_per_read_matches_the_general_path() -> None:
+    # The shape of nearly every read of a completion stream takes a fast path; it must give
+    # what the line-by-line path gives, also around pending fields and partial lines.
+    reads = [
+        b"data: first\n\n",
+        b"event: update\n",
+        b"data: second\n\n",
+        b"id: 9\n\ndata: third\n\n",
+        b"data: fou",
+        b"rth\n\n",
+        b"data: fifth\r\n",
+        b"\n",
+        b"data: sixth\n\n",
+        b"data: \xc3\xa9\n\n",
+    ]
+    one_by_one = decode(b"", *reads)
+    assert one_by_one == decode(b"".join(reads))
+    assert [e.data for e in one_by_one] == ["first", "second", "third", "fourth", "fifth",
+                                            "sixth", "é"]  # fmt: skip
+    assert one_by_one[1].event == "update" and one_by_one[2].event == "message"
+    assert one_by_one[3].id == "9" and one_by_one[-1].id == "9"
