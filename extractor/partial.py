@@ -154,17 +154,18 @@ class _Model(_Plan):
         plain = not cls.__private_attributes__ and cls.model_config.get("extra") != "allow"
         self._construct = _plain_construct(cls) if plain else _full_construct(cls)
 
-    def _field(self, key: str) -> tuple[str, _Plan] | None:
-        if self._fields is None:  # lazily: a model may refer to itself
-            fields: dict[str, tuple[str, _Plan]] = {}
-            for name, info in self._cls.model_fields.items():
-                plan = _plan_for(_field_annotation(info), self._context)
-                fields[name] = (name, plan)
-                for alias in (info.alias, info.validation_alias):
-                    if isinstance(alias, str):
-                        fields[alias] = (name, plan)
-            self._fields = fields
-        return self._fields.get(key)
+    def _load_fields(self) -> dict[str, tuple[str, _Plan]]:
+        """Field plans by JSON key (name and aliases), built on first use: a model may refer
+        to itself."""
+        fields: dict[str, tuple[str, _Plan]] = {}
+        for name, info in self._cls.model_fields.items():
+            plan = _plan_for(_field_annotation(info), self._context)
+            fields[name] = (name, plan)
+            for alias in (info.alias, info.validation_alias):
+                if isinstance(alias, str):
+                    fields[alias] = (name, plan)
+        self._fields = fields
+        return fields
 
     def node(self) -> _Node:
         return _Node()
@@ -184,10 +185,11 @@ class _Model(_Plan):
             node = _Node()
         if node.done is None:
             node.done, node.present = self._blank.copy(), set()
+        fields = self._fields or self._load_fields()
         count = len(raw) if finished else len(raw) - 1
         if count > node.seen:
             for key in _keys_between(raw, node.seen, count):
-                field = self._field(key)
+                field = fields.get(key)
                 if field is not None:
                     name, plan = field
                     node.done[name] = _complete_child(plan, raw[key], node)
@@ -196,7 +198,7 @@ class _Model(_Plan):
         values, present = node.done.copy(), node.present.copy()
         if not finished and raw:
             key = next(reversed(raw))
-            field = self._field(key)
+            field = fields.get(key)
             if field is not None:
                 name, plan = field
                 values[name] = self._child(plan, raw[key], node)
