@@ -23,7 +23,7 @@ extraction loop deciding); the sync and async drivers below only move bytes.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, get_origin
 
@@ -41,7 +41,7 @@ from .request import CallOptions
 from .result import Attempt, Extraction
 from .schema import drop_unrequested_nulls
 from .sse import ServerSentEvent, SSEDecoder
-from .transport import connection_error
+from .transport import Endpoint, connection_error
 from .validate import Invalid, JSONSchemaValidator, PydanticValidator, TargetValidator
 
 if TYPE_CHECKING:
@@ -162,8 +162,13 @@ class StreamSession:
         events = self._take(self._decoder.close())
         return self._judge(self._assembler.completion(), duration, events)
 
-    def whole(self, completion: Completion, duration: float = 0.0) -> list[Any]:
-        """A server that ignored ``stream: true`` and answered with one plain completion."""
+    def whole(self, response: httpx.Response, endpoint: Endpoint, duration: float) -> list[Any]:
+        """A response read in full because it did not say it was an event stream: a server
+        that ignored ``stream: true`` (one plain completion), or an event stream sent under
+        a JSON content type."""
+        if response.content.lstrip()[:5] in (b"data:", b"data\n", b"event", b": ", b":\n"):
+            return [*self.feed(response.content), *self.end(duration)]
+        completion = endpoint.completion(response)
         events: list[Any] = []
         if completion.content:
             self._feed_parser(completion.content, events)
@@ -447,7 +452,7 @@ def _drive(extractor: Extractor, session: StreamSession) -> Iterator[Any]:
             response = extractor._retrying(open_response, body)
             try:
                 if not _is_event_stream(response):
-                    yield from session.whole(endpoint.completion(response), _since(started))
+                    yield from session.whole(response, endpoint, _since(started))
                     continue
                 session.opened(response.headers.get("x-request-id"))
                 try:
@@ -489,7 +494,7 @@ async def _adrive(extractor: AsyncExtractor, session: StreamSession) -> AsyncIte
             response: httpx.Response = await retrying(open_response, body)
             try:
                 if not _is_event_stream(response):
-                    for event in session.whole(endpoint.completion(response), _since(started)):
+                    for event in session.whole(response, endpoint, _since(started)):
                         yield event
                     continue
                 session.opened(response.headers.get("x-request-id"))
@@ -509,11 +514,11 @@ async def _adrive(extractor: AsyncExtractor, session: StreamSession) -> AsyncIte
 
 
 def _is_event_stream(response: httpx.Response) -> bool:
-    """Anything but a JSON body is read as an event stream (some gateways send no or a
-    wrong content type); a JSON body is a server that ignored ``stream: true``."""
+    """Anything but a JSON content type is read as an event stream, as it arrives (some
+    gateways send none, or a wrong one); a JSON one is read whole (`StreamSession.whole`)."""
     content_type = response.headers.get("content-type", "")
     return not content_type.startswith("application/json")
 
 
-def _since(started: float, clock: Callable[[], float] = time.perf_counter) -> float:
-    return clock() - started
+def _since(started: float) -> float:
+    return time.perf_counter() - started

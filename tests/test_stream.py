@@ -587,3 +587,13 @@ def test_json_schema_mode_items_drop_forced_nulls() -> None:
         ready = [e.value for e in stream if isinstance(e, ItemReady)]
     assert ready == [WithDefault(sku="A"), WithDefault(sku="B", qty=5)]
     assert server.requests[0]["response_format"]["type"] == "json_schema"
+
+
+def test_event_stream_sent_as_json_content_type_is_still_read() -> None:
+    response = httpx.Response(
+        200, headers={"content-type": "application/json"}, content=content_stream(ANSWER)
+    )
+    with extractor(Server(response)).stream(Order, "t") as stream:
+        events = list(stream)
+    assert events[-1].value == EXPECTED
+    assert stream.result.usage.total_tokens == 150
