@@ -41,6 +41,7 @@ from .request import CallOptions
 from .result import Attempt, Extraction
 from .schema import drop_unrequested_nulls
 from .sse import ServerSentEvent, SSEDecoder
+from .target import _WRAPPER_KEY
 from .transport import Endpoint, connection_error
 from .validate import Invalid, JSONSchemaValidator, PydanticValidator, TargetValidator
 
@@ -116,7 +117,6 @@ StreamEvent = Snapshot[T] | Restart | Done[T]
 ItemEvent = ItemReady[T] | ItemInvalid | Restart | Done[list[T]]
 
 _STREAM_OPTIONS = {"stream": True, "stream_options": {"include_usage": True}}
-_WRAPPER_KEY = "result"
 
 
 class StreamSession:
@@ -140,15 +140,9 @@ class StreamSession:
         self._annotation = target.annotation
         self._begin()
 
-    @property
-    def attempt(self) -> int:
-        """The number of the attempt in flight (or last made)."""
-        return max(1, self._attempt)
-
     def request(self) -> dict[str, Any]:
         body = self.loop.next_request()
         self._begin()
-        self._attempt = len(self.loop.attempts) + 1
         return {**body, **_STREAM_OPTIONS}
 
     def opened(self, request_id: str | None) -> None:
@@ -166,7 +160,7 @@ class StreamSession:
         """A response read in full because it did not say it was an event stream: a server
         that ignored ``stream: true`` (one plain completion), or an event stream sent under
         a JSON content type."""
-        if response.content.lstrip()[:5] in (b"data:", b"data\n", b"event", b": ", b":\n"):
+        if response.content.lstrip().startswith((b"data:", b"event:", b":")):
             return [*self.feed(response.content), *self.end(duration)]
         completion = endpoint.completion(response)
         events: list[Any] = []
@@ -191,9 +185,8 @@ class StreamSession:
         self._reset_parser()
 
     def _reset_parser(self) -> None:
-        item_path: tuple[str, ...] | None = None
-        if self._items is not None:
-            item_path = (_WRAPPER_KEY,) if self._wrapped else ()
+        # A list target is always wrapped as {"result": [...]}: JSON mode answers objects.
+        item_path = (_WRAPPER_KEY,) if self._items is not None else None
         self._parser: IncrementalParser | None = IncrementalParser(
             partial_strings=self._partial_strings, item_path=item_path
         )
@@ -240,9 +233,8 @@ class StreamSession:
         if plan.template.mode == "json_schema":
             # As the loop does for the whole answer: strict mode made the model write null
             # for optional fields; drop those so that the item's defaults apply.
-            wrapped = {_WRAPPER_KEY: [raw]} if self._wrapped else [raw]
-            pruned = drop_unrequested_nulls(wrapped, self.loop.target.schema)
-            raw = (pruned[_WRAPPER_KEY] if self._wrapped else pruned)[0]
+            pruned = drop_unrequested_nulls({_WRAPPER_KEY: [raw]}, self.loop.target.schema)
+            raw = pruned[_WRAPPER_KEY][0]
         try:
             value = self._items.validate_python(raw, strict=plan.strict, context=plan.context)
         except Invalid as invalid:
