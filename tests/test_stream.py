@@ -3,6 +3,7 @@ re-asks, accounting, early close, and independence from how the bytes are split.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import httpx
 import pydantic
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extractor import AsyncExtractor, Extractor
 from extractor.errors import (
@@ -597,3 +600,52 @@ def test_event_stream_sent_as_json_content_type_is_still_read() -> None:
         events = list(stream)
     assert events[-1].value == EXPECTED
     assert stream.result.usage.total_tokens == 150
+
+
+# -- more shapes of answers ----------------------------------------------------------------
+
+
+def test_growing_strings_are_prefixes_even_with_escapes_split_across_chunks() -> None:
+    server = Server(compact_stream(ANSWER, 1))
+    with extractor(server).stream(Order, "t", partial_strings=True) as stream:
+        events = list(stream)
+    shown = [e.value.customer for e in events if isinstance(e, Snapshot) and e.value.customer]
+    assert len(set(shown)) > 5
+    assert all(ORDER["customer"].startswith(s) for s in shown)
+    notes = [e.value.note for e in events if isinstance(e, Snapshot) and e.value.note]
+    assert all(ORDER["note"].startswith(n) for n in notes) and notes[-1] == ORDER["note"]
+    assert events[-1].value == EXPECTED
+
+
+def test_fenced_answer_with_prose_streams_and_is_repaired() -> None:
+    text = "Here you go:\n```json\n" + ANSWER + "\n```\n"
+    with extractor(Server(content_stream(text, 6))).stream(Order, "t") as stream:
+        events = list(stream)
+    snapshots = [e.value for e in events if isinstance(e, Snapshot)]
+    assert snapshots and all(isinstance(s, Order) for s in snapshots)
+    assert events[-1].value == EXPECTED
+    assert stream.result.attempts[0].repaired
+
+
+def test_truncation_retry_restarts_the_stream() -> None:
+    server = Server(content_stream(ANSWER[:50], finish_reason="length"), content_stream(ANSWER))
+    ex = extractor(server)
+    with ex.stream(Order, "t", max_tokens=100, retry_truncated=True) as stream:
+        events = list(stream)
+    restart = next(e for e in events if isinstance(e, Restart))
+    assert restart.attempt == 2 and "token limit" in restart.errors[0].message
+    assert events[-1].value == EXPECTED
+    limits = [r.get("max_completion_tokens", r.get("max_tokens")) for r in server.requests]
+    assert limits == [100, 200]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10_000), max_size=20))
+def test_any_number_of_reads_gives_the_same_items(cuts: list[int]) -> None:
+    answer = json.dumps({"result": ORDER["items"]}, ensure_ascii=False)
+    body = compact_stream(answer, 3)
+    points = sorted({0, len(body), *(c % (len(body) + 1) for c in cuts)})
+    reads = [body[a:b] for a, b in itertools.pairwise(points)]
+    with extractor(Server(reads)).stream_items(Item, "t") as stream:
+        events = list(stream)
+    assert [e.value for e in events if isinstance(e, ItemReady)] == EXPECTED.items
