@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from extractor import AsyncExtractor, Extractor
 from extractor.errors import (
     AuthenticationError,
+    ConfigurationError,
     RefusalError,
     StreamError,
     TruncatedError,
@@ -649,3 +650,15 @@ def test_any_number_of_reads_gives_the_same_items(cuts: list[int]) -> None:
     with extractor(Server(reads)).stream_items(Item, "t") as stream:
         events = list(stream)
     assert [e.value for e in events if isinstance(e, ItemReady)] == EXPECTED.items
+
+
+def test_configuration_errors_are_raised_by_the_call_not_the_first_iteration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("EXTRACTOR_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    ex = Extractor(http_client=httpx.Client(transport=httpx.MockTransport(Server())))
+    with pytest.raises(ConfigurationError, match="no API key"):
+        ex.stream(Order, "t")
+    with pytest.raises(ConfigurationError, match="nothing to extract"):
+        extractor(Server()).stream(Order)
