@@ -106,6 +106,8 @@ _WORD_CHARS = re.compile(r"[\w.+\-$]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
 _KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')  # a plain key and its ':'
 _PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # a string with nothing to decode
+_BARE_KEY_COLON = re.compile(r"([\w.+\-$]+)[ \t\n\r]*:[ \t\n\r]*")  # an unquoted key and its ':'
+_SINGLE_QUOTED = re.compile(r"'([^'\\\x00-\x1f]*)'")
 _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
@@ -341,6 +343,8 @@ class IncrementalParser:
         ws = _match_ws
         key_colon = _KEY_COLON.match
         plain_string = _PLAIN_STRING.match
+        bare_key_colon = _BARE_KEY_COLON.match
+        single_quoted = _SINGLE_QUOTED.match
         number = _NUMBER.match
         scanstring = _scanstring
         stack = self._stack
@@ -384,6 +388,10 @@ class IncrementalParser:
                 c = s[pos]
             if mode == _KEY:
                 m = key_colon(s, pos)
+                if m is None and c not in "\"'":
+                    m = bare_key_colon(s, pos)
+                    if m is not None:
+                        self._repairs["unquoted key"] = None
                 if m is None:
                     end = -1
                     if c == '"' and s.find('"', pos + 1) >= 0 and self._budget > 0:
@@ -431,6 +439,12 @@ class IncrementalParser:
                         value, end = scanstring(s, pos + 1, True)
                     except ValueError:
                         self._budget -= pos
+            elif c == "'":
+                m = single_quoted(s, pos)
+                if m is not None:
+                    value = m.group(1)
+                    end = m.end()
+                    self._repairs["single quotes"] = None
             elif c in _NUMBER_START:
                 m = number(s, pos)
                 if m is not None and m.end() < n and s[m.end()] in _DELIMITERS:
