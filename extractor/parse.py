@@ -104,6 +104,10 @@ _DONE = 9  # the root value is complete; the rest is ignored
 _WS = re.compile(r"[ \t\n\r]*")
 _WORD_CHARS = re.compile(r"[\w.+\-$]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')  # a plain key and its ':'
+_PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # a string with nothing to decode
+_BARE_KEY_COLON = re.compile(r"([\w.+\-$]+)[ \t\n\r]*:[ \t\n\r]*")  # an unquoted key and its ':'
+_SINGLE_QUOTED = re.compile(r"'([^'\\\x00-\x1f]*)'")
 _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
@@ -196,6 +200,8 @@ class IncrementalParser:
         self._consumed = 0
         self._base = 0  # absolute offset of the current data's first character
         self._budget = 0  # characters json's C scanners may still spend on this data
+        self._c_skip = 0  # containers to leave to Python before trying the C scanner again
+        self._c_backoff = 0
         self._changed = False
         self._error: ParseError | None = None
         self._first_error: ParseError | None = None
@@ -330,10 +336,15 @@ class IncrementalParser:
     def _scan(self, s: str, pos: int, final: bool) -> None:
         """The hot loop. Common tokens are handled inline; the rest goes to the helpers.
 
+        One pass of the loop takes a whole member (``, "key": value``) when it is plain;
         ``mode`` is kept in a local and written back to ``self._mode`` around every helper.
         """
         n = len(s)
         ws = _match_ws
+        key_colon = _KEY_COLON.match
+        plain_string = _PLAIN_STRING.match
+        bare_key_colon = _BARE_KEY_COLON.match
+        single_quoted = _SINGLE_QUOTED.match
         number = _NUMBER.match
         scanstring = _scanstring
         stack = self._stack
@@ -364,70 +375,105 @@ class IncrementalParser:
                     break
                 c = s[pos]
             if mode == _AFTER:
-                if c == ",":
-                    pos += 1
-                    self._after_comma = True
-                    mode = _KEY if type(stack[-1]) is dict else _VALUE
+                if c != ",":
+                    self._mode = mode
+                    pos = self._other(s, pos, final, c)
+                    mode = self._mode
                     continue
-            elif mode == _VALUE:
-                value: Any
-                if c == '"':
+                self._after_comma = True
+                mode = _KEY if type(stack[-1]) is dict else _VALUE
+                pos = ws(s, pos + 1).end()
+                if pos >= n:
+                    break
+                c = s[pos]
+            if mode == _KEY:
+                m = key_colon(s, pos)
+                if m is None and c not in "\"'":
+                    m = bare_key_colon(s, pos)
+                    if m is not None:
+                        self._repairs["unquoted key"] = None
+                if m is None:
                     end = -1
-                    if s.find('"', pos + 1) >= 0 and self._budget > 0:
-                        try:
-                            value, end = scanstring(s, pos + 1, True)
-                        except ValueError:  # its message counts the lines before pos
-                            self._budget -= pos
-                elif c in _NUMBER_START:
-                    m = number(s, pos)
-                    end = -1 if m is None else m.end()
-                    if 0 <= end < n and s[end] in _DELIMITERS:
-                        try:
-                            value = int(m.group()) if m.lastindex is None else float(m.group())  # type: ignore[union-attr]
-                        except ValueError:  # more digits than int() accepts: the helper says so
-                            end = -1
-                    else:
-                        end = -1
-                elif c in _FAST_LITERALS:
-                    word, value = _FAST_LITERALS[c]
-                    end = pos + len(word)
-                    if not (end < n and s.startswith(word, pos) and s[end] in _DELIMITERS):
-                        end = -1
-                else:
-                    end = -1
-                if end >= 0:
-                    top = stack[-1]
-                    if type(top) is dict:
-                        top[keys[-1]] = value
-                    else:
-                        top.append(value)
-                        if top is self._items_list:
-                            self._items.append(value)
-                    self._changed = True
-                    mode = _AFTER
-                    pos = end
-                    continue
-            elif mode == _KEY:
-                if c == '"':
-                    end = -1
-                    if s.find('"', pos + 1) >= 0 and self._budget > 0:
+                    if c == '"' and s.find('"', pos + 1) >= 0 and self._budget > 0:
                         try:
                             key, end = scanstring(s, pos + 1, True)
-                        except ValueError:
+                        except ValueError:  # its message counts the lines before pos
                             self._budget -= pos
                     if end >= 0:
                         keys[-1] = key
                         mode = _COLON
                         pos = end
-                        continue
-            elif c == ":":  # _COLON
-                pos += 1
+                    else:
+                        self._mode = mode
+                        pos = self._other(s, pos, final, c)
+                        mode = self._mode
+                    continue
+                keys[-1] = m.group(1)
+                mode = _VALUE
+                pos = m.end()
+                if pos >= n:
+                    break
+                c = s[pos]
+            elif mode == _COLON:
+                if c != ":":
+                    self._mode = mode
+                    pos = self._other(s, pos, final, c)
+                    mode = self._mode
+                    continue
                 mode = _VALUE
                 self._after_comma = False
+                pos = ws(s, pos + 1).end()
+                if pos >= n:
+                    break
+                c = s[pos]
+            # mode is _VALUE
+            value: Any
+            end = -1
+            if c == '"':
+                m = plain_string(s, pos)
+                if m is not None:
+                    value = m.group(1)
+                    end = m.end()
+                elif s.find('"', pos + 1) >= 0 and self._budget > 0:
+                    try:
+                        value, end = scanstring(s, pos + 1, True)
+                    except ValueError:
+                        self._budget -= pos
+            elif c == "'":
+                m = single_quoted(s, pos)
+                if m is not None:
+                    value = m.group(1)
+                    end = m.end()
+                    self._repairs["single quotes"] = None
+            elif c in _NUMBER_START:
+                m = number(s, pos)
+                if m is not None and m.end() < n and s[m.end()] in _DELIMITERS:
+                    try:
+                        value = int(m.group()) if m.lastindex is None else float(m.group())
+                        end = m.end()
+                    except ValueError:  # more digits than int() accepts: the helper says so
+                        pass
+            elif c in _FAST_LITERALS:
+                word, value = _FAST_LITERALS[c]
+                if s.startswith(word, pos) and pos + len(word) < n:
+                    end = pos + len(word)
+                    if s[end] not in _DELIMITERS:
+                        end = -1
+            if end < 0:
+                self._mode = mode
+                pos = self._other(s, pos, final, c)
+                mode = self._mode
                 continue
-            self._mode = mode
-            pos = self._other(s, pos, final, c)
-            mode = self._mode
+            top = stack[-1]
+            if type(top) is dict:
+                top[keys[-1]] = value
+            else:
+                top.append(value)
+                if top is self._items_list:
+                    self._items.append(value)
+            self._changed = True
+            mode = _AFTER
+            pos = end
         self._mode = mode
 
     def _other(self, s: str, pos: int, final: bool, c: str) -> int:
@@ -502,10 +548,16 @@ class IncrementalParser:
     def _open(self, s: str, pos: int) -> int:
         """A '{' or '[' where a value goes: hand it to the C scanner, or push a frame."""
         stack = self._stack
-        if len(s) - pos >= _C_MIN and self._budget > 0:
+        if self._c_skip:
+            self._c_skip -= 1
+        elif len(s) - pos >= _C_MIN and self._budget > 0:
             end = self._try_c(s, pos)
             if end >= 0:
+                self._c_backoff = 0
                 return end
+            # broken all over (a trailing comma in every object): try less and less often
+            self._c_skip = self._c_backoff
+            self._c_backoff = min(2 * self._c_backoff + 1, 63)
         container: Any = {} if s[pos] == "{" else []
         if stack:
             top = stack[-1]
