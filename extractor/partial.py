@@ -1,8 +1,8 @@
 """Typed snapshots of a value that is still arriving, in time proportional to what changed.
 
 The incremental parser keeps one live JSON value that grows in place. A snapshot mirrors it
-in the caller's types: a pydantic model becomes an instance built with ``model_construct``,
-so no user validator ever sees incomplete data, and fields not yet written are None (and
+in the caller's types: a pydantic model becomes an instance built as ``model_construct``
+builds it, so no user validator ever sees incomplete data, and fields not yet written are None (and
 absent from ``model_fields_set``). A part of the value is complete once anything follows it
 in its container (JSON is written front to back): complete parts are converted once,
 validated with their own type, and reused by every later snapshot, so only the path from the
@@ -39,10 +39,6 @@ class Snapshots:
             self._raw = raw
             self._node = self._plan.node()
         return self._plan.partial(raw, self._node)
-
-    def complete(self, raw: Any) -> Any:
-        """``raw`` converted as a finished value (validated where it conforms)."""
-        return self._plan.complete(raw, None)
 
 
 class _Node:

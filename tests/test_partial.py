@@ -161,8 +161,3 @@ def test_wrong_shape_is_shown_as_json() -> None:
     raw: dict[str, Any] = {"items": {"not": "a list"}, "note": None}
     snap = Snapshots(Order).snapshot(raw)
     assert snap.items == {"not": "a list"}
-
-
-def test_complete_returns_validated_value() -> None:
-    raw = {"customer": {"name": "A", "e-mail": "a@b"}, "items": [{"sku": "A", "qty": 2}]}
-    assert Snapshots(Order).complete(raw) == Order.model_validate(raw)
