@@ -15,6 +15,7 @@ from __future__ import annotations
 import types
 from collections import abc
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
@@ -24,12 +25,17 @@ __all__ = ["Snapshots"]
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
+# The caller's validation context, for the validators of complete parts. Plans are shared by
+# every stream of a type, so the context of the snapshot being built travels beside them.
+_CONTEXT: ContextVar[Any] = ContextVar("extractor_snapshot_context", default=None)
+
 
 class Snapshots:
     """Builds snapshots of one live value for one annotation (None: plain JSON)."""
 
     def __init__(self, annotation: Any, *, context: Any = None) -> None:
-        self._plan = _plan_for(annotation, context)
+        self._plan = _plan_for(annotation)
+        self._context = context
         self._node: _Node | None = None
         self._raw: Any = None
 
@@ -38,7 +44,11 @@ class Snapshots:
         if raw is not self._raw:
             self._raw = raw
             self._node = self._plan.node()
-        return self._plan.partial(raw, self._node)
+        token = _CONTEXT.set(self._context)
+        try:
+            return self._plan.partial(raw, self._node)
+        finally:
+            _CONTEXT.reset(token)
 
 
 class _Node:
@@ -113,9 +123,8 @@ class _Leaf(_Plan):
     shown as it is.
     """
 
-    def __init__(self, annotation: Any, context: Any) -> None:
+    def __init__(self, annotation: Any) -> None:
         self._annotation = annotation
-        self._context = context
         self._adapter: pydantic.TypeAdapter[Any] | None = None
         # The common scalars need no validator when JSON already gave the right type.
         self.exact = annotation if annotation in (str, int, float, bool) else None
@@ -129,7 +138,7 @@ class _Leaf(_Plan):
         if self._adapter is None:
             self._adapter = pydantic.TypeAdapter(self._annotation)
         try:
-            return self._adapter.validate_python(raw, context=self._context)
+            return self._adapter.validate_python(raw, context=_CONTEXT.get())
         except pydantic.ValidationError:
             return raw
 
@@ -140,9 +149,8 @@ class _Leaf(_Plan):
 
 
 class _Model(_Plan):
-    def __init__(self, cls: type[pydantic.BaseModel], context: Any) -> None:
+    def __init__(self, cls: type[pydantic.BaseModel]) -> None:
         self._cls = cls
-        self._context = context
         self._fields: dict[str, tuple[str, _Plan]] | None = None
         self._blank: dict[str, None] = dict.fromkeys(cls.model_fields)
         # model_construct's bookkeeping (defaults, private attributes, extras) costs more
@@ -155,7 +163,7 @@ class _Model(_Plan):
         to itself."""
         fields: dict[str, tuple[str, _Plan]] = {}
         for name, info in self._cls.model_fields.items():
-            plan = _plan_for(_field_annotation(info), self._context)
+            plan = _plan_for(_field_annotation(info))
             fields[name] = (name, plan)
             for alias in (info.alias, info.validation_alias):
                 if isinstance(alias, str):
@@ -170,7 +178,7 @@ class _Model(_Plan):
         if not isinstance(raw, dict):
             return _JSON.complete(raw, node)
         try:
-            return self._cls.model_validate(raw, context=self._context)
+            return self._cls.model_validate(raw, context=_CONTEXT.get())
         except pydantic.ValidationError:
             return self.partial(raw, node, finished=True)
 
@@ -338,36 +346,36 @@ def _field_annotation(info: Any) -> Any:
     return info.annotation
 
 
-def _plan_for(annotation: Any, context: Any) -> _Plan:
+def _plan_for(annotation: Any) -> _Plan:
     if annotation is None or annotation is Any:
         return _JSON
     try:
-        return _cached_plan(annotation, context)
-    except TypeError:  # unhashable annotation or context: build it for this use only
-        return _build(annotation, context)
+        return _cached_plan(annotation)
+    except TypeError:  # an unhashable annotation: build it for this use only
+        return _build(annotation)
 
 
 @lru_cache(maxsize=512)
-def _cached_plan(annotation: Any, context: Any) -> _Plan:
-    return _build(annotation, context)
+def _cached_plan(annotation: Any) -> _Plan:
+    return _build(annotation)
 
 
-def _build(annotation: Any, context: Any) -> _Plan:
+def _build(annotation: Any) -> _Plan:
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         # Constraints judge complete values: kept on leaves, looked through on containers.
-        inner = _plan_for(args[0], context)
-        return _Leaf(annotation, context) if isinstance(inner, _Leaf) else inner
+        inner = _plan_for(args[0])
+        return _Leaf(annotation) if isinstance(inner, _Leaf) else inner
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
-        return _Model(annotation, context)
+        return _Model(annotation)
     if origin in (Union, types.UnionType):
         rest = [arg for arg in args if arg is not type(None)]
         if len(rest) == 1 and len(args) == 2:
-            return _Optional(_plan_for(rest[0], context))
+            return _Optional(_plan_for(rest[0]))
     elif origin in (list, abc.Sequence) and args:
-        return _List(_plan_for(args[0], context))
+        return _List(_plan_for(args[0]))
     elif origin in (dict, abc.Mapping) and args and args[0] is str:
-        return _Dict(_plan_for(args[1], context))
+        return _Dict(_plan_for(args[1]))
     elif annotation in (list, dict):
         return _JSON
-    return _Leaf(annotation, context)
+    return _Leaf(annotation)

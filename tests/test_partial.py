@@ -161,3 +161,20 @@ def test_wrong_shape_is_shown_as_json() -> None:
     raw: dict[str, Any] = {"items": {"not": "a list"}, "note": None}
     snap = Snapshots(Order).snapshot(raw)
     assert snap.items == {"not": "a list"}
+
+
+class Scaled(pydantic.BaseModel):
+    qty: int
+
+    @pydantic.field_validator("qty")
+    @classmethod
+    def scale(cls, qty: int, info: pydantic.ValidationInfo) -> int:
+        return qty * (info.context or {}).get("factor", 1)
+
+
+def test_validation_context_reaches_the_validators_of_complete_parts() -> None:
+    raw: dict[str, Any] = {"a": [{"qty": 2}, {}]}
+    assert (
+        Snapshots(dict[str, list[Scaled]], context={"factor": 10}).snapshot(raw)["a"][0].qty == 20
+    )
+    assert Snapshots(dict[str, list[Scaled]]).snapshot(raw)["a"][0].qty == 2
