@@ -44,6 +44,8 @@ class Snapshots:
         if raw is not self._raw:
             self._raw = raw
             self._node = self._plan.node()
+        if self._context is None:  # nothing to pass on (the variable is only set below)
+            return self._plan.partial(raw, self._node)
         token = _CONTEXT.set(self._context)
         try:
             return self._plan.partial(raw, self._node)
