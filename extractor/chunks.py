@@ -81,6 +81,8 @@ class ChunkAssembler:
         try:
             chunk = _loads(data)
         except ValueError:
+            if sse.event == "error":
+                raise self._error_event(data[:500]) from None
             message = f"the stream sent an event that is not JSON: {data[:200]!r}"
             raise self._error(message) from None
         if not isinstance(chunk, dict):

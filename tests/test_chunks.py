@@ -183,3 +183,8 @@ def test_lone_surrogate_escape_in_a_chunk_is_read_as_json_loads_reads_it() -> No
     body = b'data: {"choices": [{"index": 0, "delta": {"content": "\\ud83d"}}]}\n\n'
     shown, _ = run(body + b"data: [DONE]\n\n")
     assert shown == "\ud83d"
+
+
+def test_error_event_with_plain_text() -> None:
+    with pytest.raises(StreamError, match="in the middle of the stream: upstream timed out"):
+        run(b"event: error\ndata: upstream timed out\n\n")
