@@ -23,7 +23,7 @@ extraction loop deciding); the sync and async drivers below only move bytes.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args, get_origin
 
@@ -257,11 +257,13 @@ class StreamSession:
         return events
 
 
-class _Accounts:
-    """What the call has spent so far, readable during, after, and after an error."""
+class _Outcome(Generic[R]):
+    """What the call has spent so far, readable during and after the stream, also after an
+    error or an early stop; and its result once it has one."""
 
     _session: StreamSession
-    _result: Extraction[Any] | None
+    _result: Extraction[R] | None = None
+    _error: ExtractionError | None = None
 
     @property
     def usage(self) -> Usage:
@@ -277,28 +279,42 @@ class _Accounts:
     def attempts(self) -> tuple[Attempt, ...]:
         return self._session.loop.attempts
 
+    @property
+    def result(self) -> Extraction[R]:
+        """The `Extraction`, once the `Done` event has been yielded; the error that ended
+        the stream, if one did."""
+        if self._error is not None:
+            raise self._error
+        if self._result is None:
+            raise RuntimeError(
+                "the stream has not finished: iterate it to the Done event (or call until_done())."
+            )
+        return self._result
 
-class ExtractionStream(_Accounts, Generic[E, R]):
+    def _seen(self, event: Any) -> None:
+        if type(event) is Done:
+            self._result = event.extraction
+
+
+class ExtractionStream(_Outcome[R], Generic[E, R]):
     """An iterator of events; use it in a ``with`` block so that stopping early closes the
-    HTTP response. ``result`` is the `Extraction` once the `Done` event has been yielded."""
+    HTTP response."""
 
-    def __init__(self, session: StreamSession, events: Iterator[E]) -> None:
+    def __init__(self, session: StreamSession, events: Generator[E, None, None]) -> None:
         self._session = session
         self._events = events
-        self._result = None
 
     def __iter__(self) -> Iterator[E]:
         return self
 
     def __next__(self) -> E:
-        event = next(self._events)
-        if isinstance(event, Done):
-            self._result = event.extraction
+        try:
+            event = next(self._events)
+        except ExtractionError as exc:
+            self._error = exc
+            raise
+        self._seen(event)
         return event
-
-    @property
-    def result(self) -> Extraction[R]:
-        return _finished(self._result)
 
     def until_done(self) -> Extraction[R]:
         """Consume the remaining events and return the result."""
@@ -308,9 +324,7 @@ class ExtractionStream(_Accounts, Generic[E, R]):
 
     def close(self) -> None:
         """Stop: close the HTTP response (idempotent)."""
-        close = getattr(self._events, "close", None)
-        if close is not None:
-            close()
+        self._events.close()
 
     def __enter__(self) -> ExtractionStream[E, R]:
         return self
@@ -319,26 +333,24 @@ class ExtractionStream(_Accounts, Generic[E, R]):
         self.close()
 
 
-class AsyncExtractionStream(_Accounts, Generic[E, R]):
+class AsyncExtractionStream(_Outcome[R], Generic[E, R]):
     """The async twin of `ExtractionStream`: ``async with`` and ``async for``."""
 
-    def __init__(self, session: StreamSession, events: AsyncIterator[E]) -> None:
+    def __init__(self, session: StreamSession, events: AsyncGenerator[E, None]) -> None:
         self._session = session
         self._events = events
-        self._result = None
 
     def __aiter__(self) -> AsyncIterator[E]:
         return self
 
     async def __anext__(self) -> E:
-        event = await self._events.__anext__()
-        if isinstance(event, Done):
-            self._result = event.extraction
+        try:
+            event = await self._events.__anext__()
+        except ExtractionError as exc:
+            self._error = exc
+            raise
+        self._seen(event)
         return event
-
-    @property
-    def result(self) -> Extraction[R]:
-        return _finished(self._result)
 
     async def until_done(self) -> Extraction[R]:
         async for _ in self:
@@ -346,23 +358,14 @@ class AsyncExtractionStream(_Accounts, Generic[E, R]):
         return self.result
 
     async def aclose(self) -> None:
-        aclose = getattr(self._events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        """Stop: close the HTTP response (idempotent)."""
+        await self._events.aclose()
 
     async def __aenter__(self) -> AsyncExtractionStream[E, R]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-def _finished(result: Extraction[Any] | None) -> Extraction[Any]:
-    if result is None:
-        raise RuntimeError(
-            "the stream has not finished: iterate it to the Done event (or call until_done())."
-        )
-    return result
 
 
 def open_stream(
@@ -420,7 +423,7 @@ def list_target(item: Any) -> tuple[Any, TargetValidator]:
     return list[item], PydanticValidator(pydantic.TypeAdapter(item))
 
 
-def _drive(extractor: Extractor, session: StreamSession) -> Iterator[Any]:
+def _drive(extractor: Extractor, session: StreamSession) -> Generator[Any, None, None]:
     endpoint, client = extractor._endpoint, extractor._client
 
     def open_response(body: dict[str, Any]) -> httpx.Response:
@@ -461,7 +464,7 @@ def _drive(extractor: Extractor, session: StreamSession) -> Iterator[Any]:
         raise
 
 
-async def _adrive(extractor: AsyncExtractor, session: StreamSession) -> AsyncIterator[Any]:
+async def _adrive(extractor: AsyncExtractor, session: StreamSession) -> AsyncGenerator[Any, None]:
     endpoint, client = extractor._endpoint, extractor._client
 
     async def open_response(body: dict[str, Any]) -> httpx.Response:

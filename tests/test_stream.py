@@ -355,6 +355,8 @@ def test_reasks_spent_raise_validation_failed_with_accounting() -> None:
     assert len(info.value.attempts) == 2
     assert info.value.usage is not None and info.value.usage.prompt_tokens == 240
     assert len(stream.attempts) == 2
+    with pytest.raises(ValidationFailed):
+        _ = stream.result  # the result of a failed call is its error
 
 
 # -- wire-format cases through the whole stack ---------------------------------------------
