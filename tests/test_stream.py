@@ -3,6 +3,7 @@ re-asks, accounting, early close, and independence from how the bytes are split.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -664,3 +665,14 @@ def test_configuration_errors_are_raised_by_the_call_not_the_first_iteration(
         ex.stream(Order, "t")
     with pytest.raises(ConfigurationError, match="nothing to extract"):
         extractor(Server()).stream(Order)
+
+
+def test_compressed_event_stream_is_decoded() -> None:
+    body = gzip.compress(content_stream(ANSWER))
+    response = httpx.Response(
+        200,
+        headers={"content-type": "text/event-stream", "content-encoding": "gzip"},
+        stream=Body([body[:100], body[100:]]),
+    )
+    with extractor(Server(response)).stream(Order, "t") as stream:
+        assert stream.until_done().value == EXPECTED
