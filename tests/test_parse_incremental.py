@@ -40,6 +40,7 @@ SAMPLES = [
     '```python\nprint([1])\n```\n```json\n{"picked": 1}\n```',
     '{"a": [1, {"b": "cut off',
     '[1 2 3, "x" "y"]',
+    """{"q": "He said "hi" twice", 'r': 'it's' , "s": "5" inches"}""",
 ]
 
 
@@ -157,7 +158,9 @@ def test_strings_appear_when_closed_unless_partial_strings() -> None:
     parser = IncrementalParser()
     parser.feed('{"a": "hel')
     assert parser.value == {}
-    parser.feed('lo"')
+    parser.feed('lo" ')
+    assert parser.value == {}  # a quote followed by a letter would be inside the string
+    parser.feed("}")
     assert parser.value == {"a": "hello"}
 
     growing = IncrementalParser(partial_strings=True)
@@ -166,9 +169,9 @@ def test_strings_appear_when_closed_unless_partial_strings() -> None:
     assert growing.feed("lo")
     assert growing.value == ["hello"]
     assert not growing.feed("")
-    growing.feed('", "x')
-    assert growing.value == ["hello", "x"]
-    assert growing.finish().value == ["hello", "x"]
+    growing.feed('" said", "x')
+    assert growing.value == ['hello" said', "x"]
+    assert growing.finish().value == ['hello" said', "x"]
 
 
 def test_keys_appear_with_their_container() -> None:
