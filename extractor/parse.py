@@ -108,6 +108,8 @@ _KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')  # a plain
 _PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # a string with nothing to decode
 _BARE_KEY_COLON = re.compile(r"([\w.+\-$]+)[ \t\n\r]*:[ \t\n\r]*")  # an unquoted key and its ':'
 _SINGLE_QUOTED = re.compile(r"'([^'\\\x00-\x1f]*)'")
+_AFTER_STRING = frozenset(",:}]\"'/#`")  # what may follow a string's closing quote
+_QUOTE_LOOKAHEAD = 64  # whitespace after a quote beyond this: the quote closed the string
 _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
@@ -150,6 +152,22 @@ _match_word = cast(_Matcher, _WORD_CHARS.match)
 _match_lang = cast(_Matcher, _FENCE_LANG.match)
 _C_WINDOW = 4096  # the C scanner's first window; widened fourfold while a container runs past it
 _C_MIN = 48  # below this many characters, handing a container to the C scanner is not worth it
+
+
+def _quote_closes(s: str, after: int, final: bool) -> int:
+    """Whether the quote just before ``after`` ends its string: 1 yes, 0 no, -1 not known yet.
+
+    A quote followed by a letter is inside the string, not its end: models write
+    ``"He said "hi" twice"`` and ``'it's'``. Deciding needs the next character that is
+    not whitespace, which may be in the next chunk. Only values get this benefit of the
+    doubt: a key ends at its first quote, so ``{"a" 1}`` is an error, not a long key.
+    """
+    j = _match_ws(s, after).end()
+    if j - after > _QUOTE_LOOKAHEAD:
+        return 1
+    if j < len(s):
+        return 1 if s[j] in _AFTER_STRING else 0
+    return 1 if final else -1
 
 
 class _Syntax(Exception):
@@ -439,9 +457,15 @@ class IncrementalParser:
                         value, end = scanstring(s, pos + 1, True)
                     except ValueError:
                         self._budget -= pos
+                if (
+                    end >= 0
+                    and not (end < n and s[end] in _AFTER_STRING)
+                    and _quote_closes(s, end, final) != 1
+                ):
+                    end = -1  # a quote inside the string, or what follows is not here yet
             elif c == "'":
                 m = single_quoted(s, pos)
-                if m is not None:
+                if m is not None and _quote_closes(s, m.end(), final) == 1:
                     value = m.group(1)
                     end = m.end()
                     self._repairs["single quotes"] = None
@@ -479,7 +503,7 @@ class IncrementalParser:
     def _other(self, s: str, pos: int, final: bool, c: str) -> int:
         """Everything at a structural position that the hot loop does not handle inline."""
         mode = self._mode
-        if c == "/":
+        if c == "/" or c == "#":
             return self._comment_start(s, pos, final)
         if c == "`":  # a closing markdown fence: the root was cut off before it
             self._close_all(pos)
@@ -497,7 +521,7 @@ class IncrementalParser:
             if c == "{" or c == "[":
                 return self._open(s, pos)
             if c == '"' or c == "'":
-                return self._open_string(s, pos, key=False)
+                return self._open_string(s, pos, final, key=False)
             if c == "]" or c == "}":
                 if type(self._stack[-1]) is dict:
                     raise _Syntax(f"expected a value, found {c!r}", pos)
@@ -511,7 +535,7 @@ class IncrementalParser:
                     self._repair("trailing comma")
                 return self._close(s, pos)
             if c == '"' or c == "'":
-                return self._open_string(s, pos, key=True)
+                return self._open_string(s, pos, final, key=True)
             return self._start_word(s, pos, final, key=True)
         raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
 
@@ -701,13 +725,17 @@ class IncrementalParser:
 
     # -- strings ----------------------------------------------------------------------------
 
-    def _open_string(self, s: str, pos: int, *, key: bool) -> int:
+    def _open_string(self, s: str, pos: int, final: bool, *, key: bool) -> int:
         """A string the hot loop did not take: single-quoted, escaped, or not closed here."""
         quote = s[pos]
         if quote == "'":
             self._repair("single quotes")
             end = s.find("'", pos + 1)
-            if end >= 0 and s.find("\\", pos + 1, end) < 0:  # no escapes: take it whole
+            if (
+                end >= 0
+                and s.find("\\", pos + 1, end) < 0  # no escapes: take it whole
+                and (key or _quote_closes(s, end + 1, final) == 1)
+            ):
                 text = s[pos + 1 : end]
                 if _CONTROL.search(text) is not None:
                     self._repair("control character in string")
@@ -746,8 +774,18 @@ class IncrementalParser:
             if m is None:
                 return n
             if s[stop] == quote:
-                self._end_string()
-                return stop + 1
+                closes = 1 if self._is_key else _quote_closes(s, stop + 1, final)
+                if closes == 1:
+                    self._end_string()
+                    return stop + 1
+                if closes < 0:  # what follows the quote is in the next chunk
+                    self._carry = s[stop:]
+                    return n
+                self._repair("unescaped quote")
+                parts.append(quote)
+                self._grew = True
+                pos = stop + 1
+                continue
             pos = self._escape(s, stop, final)
             if pos < 0:  # escape split across chunks: keep it for the next one
                 self._carry = s[stop:]
@@ -897,6 +935,12 @@ class IncrementalParser:
     # -- comments and end of input ----------------------------------------------------------
 
     def _comment_start(self, s: str, pos: int, final: bool) -> int:
+        """``//``, ``/*`` or ``#`` (models writing Python or YAML habits into JSON)."""
+        if s[pos] == "#":
+            self._repair("comment")
+            self._comment_return = self._mode
+            self._mode = _LINE_COMMENT
+            return pos + 1
         if pos + 1 >= len(s):
             if final:
                 raise _Syntax("unexpected '/'", pos, pos + 1)

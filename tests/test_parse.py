@@ -110,6 +110,7 @@ REPAIRS = [
     ('{"a": [1, 2,],}', {"a": [1, 2]}, ("trailing comma",)),
     ('{"a": 1, // the answer\n"b": 2}', {"a": 1, "b": 2}, ("comment",)),
     ('{"a": /* inline */ 1}', {"a": 1}, ("comment",)),
+    ('{"a": 1, # hash comment\n"b": 2}', {"a": 1, "b": 2}, ("comment",)),
     ("{'a': 'it\\'s'}", {"a": "it's"}, ("single quotes",)),
     ("{'a': \"say 'hi'\"}", {"a": "say 'hi'"}, ("single quotes",)),
     ("{a: 1, $b_2: 2, c-d: 3}", {"a": 1, "$b_2": 2, "c-d": 3}, ("unquoted key",)),
@@ -126,6 +127,13 @@ REPAIRS = [
     ('{"a": [1, 2}', {"a": [1, 2]}, ("mismatched bracket",)),
     ('{"a": 1 "b": 2}', {"a": 1, "b": 2}, ("missing comma",)),
     ("[1 2 3]", [1, 2, 3], ("missing comma",)),
+    (
+        '{"q": "He said "hi" twice", "n": 1}',
+        {"q": 'He said "hi" twice', "n": 1},
+        ("unescaped quote",),
+    ),
+    ("{'a': 'it's', 'b': 'x'}", {"a": "it's", "b": "x"}, ("single quotes", "unescaped quote")),
+    ('{"size": "5" wide"}', {"size": '5" wide'}, ("unescaped quote",)),
     ('{"a": "line\nbreak"}', {"a": "line\nbreak"}, ("control character in string",)),
     ('{"path": "C:\\Users\\me"}', {"path": "C:\\Users\\me"}, ("invalid escape",)),
     (

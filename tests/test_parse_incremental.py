@@ -40,6 +40,7 @@ SAMPLES = [
     '```python\nprint([1])\n```\n```json\n{"picked": 1}\n```',
     '{"a": [1, {"b": "cut off',
     '[1 2 3, "x" "y"]',
+    """{"q": "He said "hi" twice", 'r': 'it's' , "s": "5" inches"}""",
 ]
 
 
@@ -157,7 +158,9 @@ def test_strings_appear_when_closed_unless_partial_strings() -> None:
     parser = IncrementalParser()
     parser.feed('{"a": "hel')
     assert parser.value == {}
-    parser.feed('lo"')
+    parser.feed('lo" ')
+    assert parser.value == {}  # a quote followed by a letter would be inside the string
+    parser.feed("}")
     assert parser.value == {"a": "hello"}
 
     growing = IncrementalParser(partial_strings=True)
@@ -166,9 +169,9 @@ def test_strings_appear_when_closed_unless_partial_strings() -> None:
     assert growing.feed("lo")
     assert growing.value == ["hello"]
     assert not growing.feed("")
-    growing.feed('", "x')
-    assert growing.value == ["hello", "x"]
-    assert growing.finish().value == ["hello", "x"]
+    growing.feed('" said", "x')
+    assert growing.value == ['hello" said', "x"]
+    assert growing.finish().value == ['hello" said', "x"]
 
 
 def test_keys_appear_with_their_container() -> None:
@@ -296,3 +299,31 @@ def outcome(chunks: list[str]) -> Parsed | str:
 def test_any_chunking_of_broken_text_gives_the_same_outcome(text: str, data: st.DataObject) -> None:
     chunks = split(text, data.draw(st.lists(st.integers(0, len(text)), max_size=6)))
     assert repr(outcome(chunks)) == repr(outcome([text]))
+
+
+def test_large_broken_documents_give_the_same_value_in_any_chunk_size() -> None:
+    # one feed hands whole valid containers to json's C scanner; small chunks never can
+    records = [
+        {"id": i, "name": f'N\u00e9 "{i}"', "tags": ["a", "b"], "ok": i % 2 == 0, "x": None}
+        for i in range(400)
+    ]
+    text = json.dumps({"records": records}, indent=1)
+    broken = "```json\n" + text.replace("}", ",}", 50).replace('"a"', "'a'", 30)[:-3] + "\n```"
+    expected = one_shot(broken)
+    assert expected.value["records"][:10] == records[:10]
+    assert set(expected.repairs) >= {"trailing comma", "single quotes", "missing closing bracket"}
+    for size in (1, 7, 64, 997, 5000):
+        chunks = [broken[i : i + size] for i in range(0, len(broken), size)]
+        assert feed_all(chunks) == expected, size
+
+
+def test_a_long_run_of_whitespace_after_a_quote_closes_the_string_in_any_chunking() -> None:
+    text = '{"a": "x"' + " " * 70 + ', "b": "y"' + " " * 10 + "}"
+    expected = one_shot(text)
+    assert expected.value == {"a": "x", "b": "y"}
+    for i in range(len(text) + 1):
+        assert feed_all([text[:i], text[i:]]) == expected, i
+    letter = '["x"' + " " * 70 + 'y"]'  # too far to be a quote inside the string
+    assert outcome([letter]) == "ParseError at 74"
+    for i in range(len(letter) + 1):
+        assert outcome([letter[:i], letter[i:]]) == "ParseError at 74", i
