@@ -31,12 +31,14 @@ def body(text: str = "Ada Lovelace, 36", **extra: Any) -> dict[str, Any]:
     }
 
 
-def post(fake: FakeModel, payload: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
+def post(
+    fake: FakeModel, payload: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> httpx.Response:
     with httpx.Client(transport=fake.transport()) as client:
         return client.post(
             URL,
             json=payload or body(),
-            headers={"Authorization": f"Bearer {KEY}", **headers},
+            headers={"Authorization": f"Bearer {KEY}", **(headers or {})},
         )
 
 
@@ -75,7 +77,7 @@ def test_usage_can_be_scripted() -> None:
 
 def test_records_requests_without_credentials() -> None:
     fake = FakeModel().answer({}).answer({})
-    post(fake, **{"x-api-key": KEY, "x-trace": "t1"})
+    post(fake, headers={"x-api-key": KEY, "x-trace": "t1"})
     post(fake, body("second text"))
     first, second = fake.requests
     assert isinstance(first, SeenRequest)
