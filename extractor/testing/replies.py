@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
+import pydantic
 
 from ..cost import Usage
 from .exchange import ChunkedStream, SeenRequest, message_text
@@ -65,9 +66,20 @@ class Reply:
     # -- constructors --------------------------------------------------------------------
 
     @classmethod
-    def answer(cls, value: Any, *, usage: Usage | None = None, **options: Any) -> Reply:
-        """The model answers ``value``: a string is sent as is (broken JSON, prose, fences
-        included), anything else is serialised with ``json.dumps``."""
+    def answer(
+        cls, value: Any, *, target: Any = None, usage: Usage | None = None, **options: Any
+    ) -> Reply:
+        """The model answers ``value``. A string is sent as is (broken JSON, prose and fences
+        included); a pydantic model instance as its JSON; anything else through
+        ``json.dumps``. With ``target`` (what the code under test extracts, e.g.
+        ``list[Person]``), ``value`` is a Python value of that type, written the way the
+        library expects the model to answer for it (lists and other non-objects wrapped)."""
+        if target is not None:
+            from ..target import Target
+
+            value = Target.of(target).to_answer(value)
+        elif isinstance(value, pydantic.BaseModel):
+            value = value.model_dump(mode="json")
         content = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         return cls(content=content, usage=usage, **options)
 
