@@ -35,6 +35,11 @@ _SECRET_WORDS = frozenset(
 )  # fmt: skip
 
 
+# The source-text message: "<text>\n...\n</text>", the tag numbered when the text itself
+# contains "</text>".
+_SOURCE = re.compile(r"<(text\d*)>\n(.*)\n</\1>", re.DOTALL)
+
+
 def is_secret_header(name: str) -> bool:
     words = re.split(r"[-_]", name.lower())
     return any(word in _SECRET_WORDS for word in words)
@@ -121,6 +126,18 @@ class SeenRequest:
         re-ask."""
         users = self.contents("user")
         return users[-1] if users else ""
+
+    @property
+    def text(self) -> str:
+        """The source text the library sent, without the tags it delimits it with (see
+        ``extractor.prompt.source_message``); the first user message when none is tagged.
+        What a handler usually answers from: re-asks and feedback are not part of it."""
+        users = self.contents("user")
+        for content in users:
+            match = _SOURCE.fullmatch(content)
+            if match:
+                return match.group(2)
+        return users[0] if users else ""
 
     @property
     def prompt(self) -> str:
