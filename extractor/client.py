@@ -101,7 +101,7 @@ class _ExtractorBase:
             ),
             model=model,
             max_retries=options.get("max_retries", self.max_retries),
-            strict=options.get("strict", False),
+            strict=options.get("strict"),
             context=options.get("context"),
             price=price,
             budget=Budget(

@@ -70,7 +70,7 @@ class Plan(Generic[T]):
     template: RequestTemplate
     model: str
     max_retries: int = 3
-    strict: bool = False
+    strict: bool | None = None
     context: Any = None
     price: Price | None = None
     budget: Budget = Budget()

@@ -85,12 +85,12 @@ class Target(Generic[T]):
         """The schema as strict structured outputs (``json_schema`` mode) want it."""
         return cast(dict[str, Any], schemas.strict(self.schema))
 
-    def validate(self, data: Any, *, strict: bool = False, context: Any = None) -> T:
+    def validate(self, data: Any, *, strict: bool | None = None, context: Any = None) -> T:
         """Validate the model's parsed object and unwrap it; raises ``validate.Invalid``."""
         value = self.validator.validate_python(data, strict=strict, context=context)
         return self._unwrap(value)
 
-    def validate_json(self, text: str, *, strict: bool = False, context: Any = None) -> T:
+    def validate_json(self, text: str, *, strict: bool | None = None, context: Any = None) -> T:
         """Validate the model's raw text in one step; raises ``validate.Invalid`` (with
         ``is_json=False`` when the text needs the lenient parser first)."""
         value = self.validator.validate_json(text, strict=strict, context=context)

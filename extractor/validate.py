@@ -46,8 +46,8 @@ def format_path(parts: Iterable[str | int]) -> str:
 
 
 class TargetValidator(Protocol):
-    def validate_python(self, data: Any, *, strict: bool, context: Any) -> Any: ...
-    def validate_json(self, text: str, *, strict: bool, context: Any) -> Any: ...
+    def validate_python(self, data: Any, *, strict: bool | None, context: Any) -> Any: ...
+    def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any: ...
 
 
 class PydanticValidator:
@@ -57,13 +57,13 @@ class PydanticValidator:
     def __init__(self, adapter: pydantic.TypeAdapter[Any]) -> None:
         self._adapter = adapter
 
-    def validate_python(self, data: Any, *, strict: bool, context: Any) -> Any:
+    def validate_python(self, data: Any, *, strict: bool | None, context: Any) -> Any:
         try:
             return self._adapter.validate_python(data, strict=strict, context=context)
         except pydantic.ValidationError as exc:
             raise Invalid(_pydantic_details(exc)) from None
 
-    def validate_json(self, text: str, *, strict: bool, context: Any) -> Any:
+    def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any:
         try:
             return self._adapter.validate_json(text, strict=strict, context=context)
         except pydantic.ValidationError as exc:
@@ -92,7 +92,7 @@ class JSONSchemaValidator:
         cls = jsonschema.validators.validator_for(schema)
         self._validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 
-    def validate_python(self, data: Any, *, strict: bool, context: Any) -> Any:
+    def validate_python(self, data: Any, *, strict: bool | None, context: Any) -> Any:
         errors = sorted(self._validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             raise Invalid(
@@ -100,6 +100,6 @@ class JSONSchemaValidator:
             )
         return data
 
-    def validate_json(self, text: str, *, strict: bool, context: Any) -> Any:
+    def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any:
         # jsonschema has no parser of its own: the caller's lenient parse does the work.
         raise Invalid([], is_json=False)

@@ -404,3 +404,17 @@ async def test_async_extract_and_errors_match_sync(api):
     api.post(URL).mock(return_value=reply({"name": "A", "age": 1}))
     assert await ex.extract(Person, "x") == Person(name="A", age=1)
     await ex.aclose()
+
+
+def test_model_config_strictness_is_respected_unless_overridden(api, ex):
+    from pydantic import ConfigDict
+
+    class StrictPerson(BaseModel):
+        model_config = ConfigDict(strict=True)
+        age: int
+
+    route = api.post(URL).mock(side_effect=[reply({"age": "3"}), reply({"age": 3})])
+    assert ex.extract(StrictPerson, "x").age == 3
+    assert route.call_count == 2  # the model's own strict config rejected "3"
+    api.post(URL).mock(return_value=reply({"age": "4"}))
+    assert ex.extract(StrictPerson, "x", strict=False).age == 4
