@@ -18,19 +18,22 @@ def descriptions(schema: dict[str, Any]) -> list[str]:
     return [sub["description"] for _, sub in subschemas(schema) if "description" in sub]
 
 
+@pytest.mark.parametrize("mode", ["json", "json_schema", "tools"])
 @pytest.mark.parametrize("name", NAMES)
-def test_extract_with_schema_returns_the_answer(name: str) -> None:
+def test_extract_with_schema_returns_the_answer(name: str, mode: str) -> None:
     schema = load(SCHEMAS / f"{name}.json")
     for text, expected in samples(name):
         fake = FakeModel().answer(expected)
-        result = fake.extractor().extract(str(SCHEMAS / f"{name}.json"), text)
+        result = fake.extractor().extract(str(SCHEMAS / f"{name}.json"), text, mode=mode)
         assert result == expected
         assert len(fake.requests) == 1  # conformed at once: no re-ask
-        prompt = fake.last
-        assert text.strip() in prompt.user
+        request = fake.last
+        assert text.strip() in request.text
+        # json mode shows the schema in the system message; the others send it as a
+        # parameter. Either way, as compact JSON: look for each description's JSON spelling.
+        where = request.system if mode == "json" else json.dumps(request.body, ensure_ascii=False)
         for description in descriptions(schema):
-            # The prompt carries the schema as compact JSON, so look for the JSON spelling.
-            assert json.dumps(description, ensure_ascii=False)[1:-1] in prompt.system, description
+            assert json.dumps(description, ensure_ascii=False)[1:-1] in where, description
 
 
 def test_relative_schema_path_from_the_project_root(monkeypatch: pytest.MonkeyPatch) -> None:
