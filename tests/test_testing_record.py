@@ -78,15 +78,33 @@ def test_recorded_file_holds_no_secret(tmp_path: Path, upstream: FakeModel) -> N
     assert len(upstream.requests) == 3
 
 
-def test_key_in_a_request_body_is_scrubbed_too(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"authorization": f"Bearer {KEY}"},
+        {"api-key": KEY},  # Azure OpenAI
+        {"x-goog-api-key": KEY},
+    ],
+)
+def test_key_anywhere_in_the_exchange_is_scrubbed(tmp_path: Path, header: dict[str, str]) -> None:
     path = tmp_path / "c.jsonl"
-    upstream = FakeModel([{"ok": True}])
+    echo = Reply.http_error(401, f"Incorrect API key provided: {KEY}.")
+    upstream = FakeModel([{"ok": True}, echo])
+    with httpx.Client(transport=Recorder(path, upstream.transport()), headers=header) as client:
+        client.post(URL, json=body(f"my key is {KEY}, json"))
+        client.post(URL, json=body("json"))
+    raw = path.read_text(encoding="utf-8")
+    assert KEY not in raw
+    assert "my key is [REDACTED]" in raw
+    assert "Incorrect API key provided: [REDACTED]." in raw
+
+
+def test_short_header_values_are_not_scrubbed(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    upstream = FakeModel([{"n": 1}])
     with httpx.Client(transport=Recorder(path, upstream.transport())) as client:
-        client.post(
-            URL, json=body(f"my key is {KEY}, json"), headers={"authorization": f"Bearer {KEY}"}
-        )
-    assert KEY not in path.read_text(encoding="utf-8")
-    assert "my key is [REDACTED]" in path.read_text(encoding="utf-8")
+        client.post(URL, json=body("json 1"), headers={"x-session-id": "1"})
+    assert '"json 1"' in path.read_text(encoding="utf-8")
 
 
 def test_recorder_passes_responses_through(tmp_path: Path, upstream: FakeModel) -> None:

@@ -45,9 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
+    # Old-style hookwrapper on purpose: the plugin loads in every suite of every project that
+    # installs extractor, whatever its pytest version.
+    outcome = yield
     if call.when == "call":
-        item._extractor_call_report = report  # type: ignore[attr-defined]
-    return report
+        item._extractor_call_report = outcome.get_result()  # type: ignore[attr-defined]

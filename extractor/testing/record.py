@@ -27,6 +27,8 @@ from .exchange import ChunkedStream, SeenRequest, canonical_json, is_secret_head
 __all__ = ["Recorder", "ReplayMismatch", "Replayer", "cassette"]
 
 _REDACTED = "[REDACTED]"
+# Shorter header values ("1", "yes") are not keys, and replacing them would mangle the file.
+_MIN_SECRET = 8
 # Response headers that describe the recorded bytes' transfer, not the answer: replaying
 # them would make httpx decode an already-decoded body.
 _TRANSFER_HEADERS = frozenset(
@@ -47,9 +49,18 @@ def _url(url: httpx.URL) -> str:
     return str(url.copy_with(params=params)) if params else str(url)
 
 
-def _bearer(request: httpx.Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+def _secrets(request: httpx.Request) -> list[str]:
+    """The credential values the request carries (the bearer token, ``api-key``...), longest
+    first, so that none can reach the file by another way (echoed in a body, an error)."""
+    values = set()
+    for name, value in request.headers.multi_items():
+        if is_secret_header(name):
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() in ("bearer", "basic", "token") and token.strip():
+                value = token.strip()
+            if len(value) >= _MIN_SECRET:
+                values.add(value)
+    return sorted(values, key=len, reverse=True)
 
 
 def _request_entry(request: httpx.Request) -> dict[str, Any]:
@@ -133,10 +144,8 @@ class Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ) -> httpx.Response:
         entry = {"request": _request_entry(request), "response": _response_entry(response)}
         line = json.dumps(entry, ensure_ascii=False)
-        key = _bearer(request)
-        if key:
-            # The key has no business anywhere in the file, header or not.
-            line = line.replace(key, _REDACTED)
+        for secret in _secrets(request):
+            line = line.replace(secret, _REDACTED)
         with self._lock, self.path.open("a", encoding="utf-8") as file:
             file.write(line + "\n")
             file.flush()
