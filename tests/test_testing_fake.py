@@ -62,7 +62,7 @@ def test_usage_is_estimated_from_characters() -> None:
     fake = FakeModel().answer({"name": "Ada"})
     usage = Completion.from_payload(post(fake).json()).usage
     prompt = estimate_tokens("Answer with one JSON object.") + estimate_tokens("Ada Lovelace, 36")
-    prompt += estimate_tokens(json.dumps({"type": "json_object"})) + 3 * 4
+    prompt += estimate_tokens(json.dumps({"type": "json_object"})) + 2 * 4  # 4 per message
     assert usage == Usage(
         prompt_tokens=prompt, completion_tokens=estimate_tokens('{"name": "Ada"}')
     )

@@ -43,8 +43,9 @@ def estimate_tokens(text: str) -> int:
 class Reply:
     """One scripted turn of the fake model. Build it with the class methods.
 
-    ``usage`` overrides the estimate (prompt: a quarter of the characters of the messages
-    plus 4 per message; completion: a quarter of the answer's characters). For streamed
+    ``usage`` overrides the estimate (prompt: a quarter of the characters of each message
+    plus 4 per message, and of the tools and response format; completion: a quarter of the
+    answer's characters). For streamed
     requests, ``chunk_chars`` is the size of each content delta and ``read_size`` (bytes)
     re-splits the whole event stream into network reads of that size, cutting through events
     and multi-byte characters as real networks do.
@@ -57,7 +58,7 @@ class Reply:
     error: Mapping[str, Any] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     usage: Usage | None = None
-    exception: Exception | None = None
+    transport_error: type[httpx.TransportError] | None = None
     stream_error_after: int | None = None
     stream_cut_after: int | None = None
     chunk_chars: int = 4
@@ -138,12 +139,12 @@ class Reply:
     @classmethod
     def disconnect(cls) -> Reply:
         """The connection drops before any answer (``httpx.ConnectError``)."""
-        return cls(exception=httpx.ConnectError("Connection refused (scripted by FakeModel)"))
+        return cls(transport_error=httpx.ConnectError)
 
     @classmethod
     def timeout(cls) -> Reply:
         """No answer in time (``httpx.ReadTimeout``)."""
-        return cls(exception=httpx.ReadTimeout("Read timed out (scripted by FakeModel)"))
+        return cls(transport_error=httpx.ReadTimeout)
 
     @classmethod
     def stream_error(cls, partial: str, message: str = "The server had an error.") -> Reply:
@@ -172,8 +173,10 @@ class Reply:
     ) -> httpx.Response:
         """The HTTP response a chat completions endpoint gives ``request`` for this reply.
         ``number`` (1-based) makes ids and ``x-request-id`` unique and predictable."""
-        if self.exception is not None:
-            raise self.exception
+        if self.transport_error is not None:
+            raise self.transport_error(
+                f"{self.transport_error.__name__} scripted by FakeModel", request=request
+            )
         request_id = f"req_fake_{number:04d}"
         headers = {"x-request-id": request_id, **self.headers}
         if self.status >= 400:
@@ -214,7 +217,12 @@ class _Completion:
         usage = self.reply.usage
         if usage is None:
             answer = (self.reply.content or "") + (self.reply.refusal or "")
-            prompt = sum(estimate_tokens(text) + 4 for text in _message_texts(self.seen))
+            prompt = sum(estimate_tokens(message_text(m)) + 4 for m in self.seen.messages)
+            prompt += sum(
+                estimate_tokens(json.dumps(self.seen.json[extra], ensure_ascii=False))
+                for extra in ("tools", "response_format")
+                if extra in self.seen.json
+            )
             usage = Usage(prompt_tokens=prompt, completion_tokens=estimate_tokens(answer))
         return {
             "prompt_tokens": usage.prompt_tokens,
@@ -356,12 +364,3 @@ def _forced_tool(body: Mapping[str, Any]) -> str | None:
         if isinstance(name, str):
             return name
     return None
-
-
-def _message_texts(seen: SeenRequest) -> list[str]:
-    """What the provider bills as prompt: the messages, the tools and the response schema."""
-    texts = [message_text(message) for message in seen.messages]
-    for extra in ("tools", "response_format"):
-        if extra in seen.json:
-            texts.append(json.dumps(seen.json[extra], ensure_ascii=False))
-    return texts
