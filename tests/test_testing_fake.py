@@ -13,22 +13,10 @@ import respx
 from extractor.completion import Completion
 from extractor.cost import Usage
 from extractor.testing import FakeModel, FakeModelExhausted, Reply, SeenRequest, estimate_tokens
-from tests.ssehelpers import chunks, data_events, joined_content
+from tests.kithelpers import SYSTEM, chat_body, chunks, data_events, joined_content
 
 URL = "https://api.example.test/v1/chat/completions"
 KEY = "sk-live-THIS-MUST-NOT-SHOW"
-
-
-def body(text: str = "Ada Lovelace, 36", **extra: Any) -> dict[str, Any]:
-    return {
-        "model": "gpt-5.1",
-        "messages": [
-            {"role": "system", "content": "Answer with one JSON object."},
-            {"role": "user", "content": text},
-        ],
-        "response_format": {"type": "json_object"},
-        **extra,
-    }
 
 
 def post(
@@ -37,7 +25,7 @@ def post(
     with httpx.Client(transport=fake.transport()) as client:
         return client.post(
             URL,
-            json=payload or body(),
+            json=payload or chat_body(),
             headers={"Authorization": f"Bearer {KEY}", **(headers or {})},
         )
 
@@ -61,7 +49,7 @@ def test_answers_in_order_as_chat_completions() -> None:
 def test_usage_is_estimated_from_characters() -> None:
     fake = FakeModel().answer({"name": "Ada"})
     usage = Completion.from_payload(post(fake).json()).usage
-    prompt = estimate_tokens("Answer with one JSON object.") + estimate_tokens("Ada Lovelace, 36")
+    prompt = estimate_tokens(SYSTEM) + estimate_tokens("Ada Lovelace, 36")
     prompt += estimate_tokens(json.dumps({"type": "json_object"})) + 2 * 4  # 4 per message
     assert usage == Usage(
         prompt_tokens=prompt, completion_tokens=estimate_tokens('{"name": "Ada"}')
@@ -78,17 +66,17 @@ def test_usage_can_be_scripted() -> None:
 def test_records_requests_without_credentials() -> None:
     fake = FakeModel().answer({}).answer({})
     post(fake, headers={"x-api-key": KEY, "x-trace": "t1"})
-    post(fake, body("second text"))
+    post(fake, chat_body("second text"))
     first, second = fake.requests
     assert isinstance(first, SeenRequest)
     assert first.method == "POST" and first.path == "/v1/chat/completions"
     assert "authorization" not in first.headers and "x-api-key" not in first.headers
     assert first.headers["x-trace"] == "t1"
     assert KEY not in repr(fake.requests)
-    assert first.system == "Answer with one JSON object."
+    assert first.system == SYSTEM
     assert first.user == "Ada Lovelace, 36"
     assert second.user == "second text" and fake.last is second
-    assert first.body == body()
+    assert first.body == chat_body()
 
 
 def test_refusal_truncation_and_content_filter() -> None:
@@ -146,7 +134,7 @@ def test_unscripted_request_fails_the_test_clearly() -> None:
 def test_handler_answers_once_the_queue_is_empty() -> None:
     fake = FakeModel([{"first": True}], handler=lambda req: {"echo": req.user.upper()})
     assert json.loads(post(fake).json()["choices"][0]["message"]["content"]) == {"first": True}
-    reply = post(fake, body("bob")).json()["choices"][0]["message"]["content"]
+    reply = post(fake, chat_body("bob")).json()["choices"][0]["message"]["content"]
     assert json.loads(reply) == {"echo": "BOB"}
     fake.handler = lambda req: Reply.http_error(500)
     assert post(fake).status_code == 500
@@ -167,12 +155,12 @@ def test_assert_all_used() -> None:
         ({"messages": [{"role": "user", "content": "json"}]}, "model parameter"),
         ({"model": "gpt-5.1", "messages": []}, "'messages'"),
         (
-            {**body(), "messages": [{"role": "user", "content": "Extract the name."}]},
+            {**chat_body(), "messages": [{"role": "user", "content": "Extract the name."}]},
             "must contain the word 'json'",
         ),
-        (body(max_tokens=100), "Use 'max_completion_tokens' instead"),
-        (body(temperature=0.2), "'temperature' does not support 0.2"),
-        (body(top_p=0.5, reasoning_effort="low"), "'top_p' does not support"),
+        (chat_body(max_tokens=100), "Use 'max_completion_tokens' instead"),
+        (chat_body(temperature=0.2), "'temperature' does not support 0.2"),
+        (chat_body(top_p=0.5, reasoning_effort="low"), "'top_p' does not support"),
     ],
 )
 def test_requests_the_real_api_rejects_get_its_400(payload: dict[str, Any], message: str) -> None:
@@ -185,20 +173,20 @@ def test_requests_the_real_api_rejects_get_its_400(payload: dict[str, Any], mess
 
 def test_request_rules_follow_the_model_and_can_be_disabled() -> None:
     allowed = [
-        body(temperature=0.2, reasoning_effort="none"),
-        body(max_completion_tokens=100),
-        {**body(max_tokens=100, temperature=0), "model": "gpt-4o-mini"},
+        chat_body(temperature=0.2, reasoning_effort="none"),
+        chat_body(max_completion_tokens=100),
+        {**chat_body(max_tokens=100, temperature=0), "model": "gpt-4o-mini"},
     ]
     fake = FakeModel([{}] * 3)
     assert [post(fake, payload).status_code for payload in allowed] == [200, 200, 200]
     lenient = FakeModel([{}], check_requests=False)
-    assert post(lenient, body(max_tokens=5)).status_code == 200
+    assert post(lenient, chat_body(max_tokens=5)).status_code == 200
 
 
 def test_wrong_path_is_404() -> None:
     fake = FakeModel().answer({})
     with httpx.Client(transport=fake.transport()) as client:
-        response = client.post("https://api.example.test/v1/completions", json=body())
+        response = client.post("https://api.example.test/v1/completions", json=chat_body())
     assert response.status_code == 404
     assert fake.pending == 1
 
@@ -207,7 +195,7 @@ def test_tools_mode_answers_with_the_forced_function_call() -> None:
     tools = [{"type": "function", "function": {"name": "record_person", "parameters": {}}}]
     choice = {"type": "function", "function": {"name": "record_person"}}
     fake = FakeModel().answer({"name": "Ada"})
-    payload = post(fake, body(tools=tools, tool_choice=choice, response_format=None)).json()
+    payload = post(fake, chat_body(tools=tools, tool_choice=choice, response_format=None)).json()
     message = payload["choices"][0]["message"]
     assert message["content"] is None
     assert message["tool_calls"][0]["function"] == {
@@ -224,7 +212,7 @@ def test_tools_mode_answers_with_the_forced_function_call() -> None:
 
 def stream_body(text: str = "Ada", include_usage: bool = True) -> dict[str, Any]:
     options = {"stream_options": {"include_usage": True}} if include_usage else {}
-    return body(text, stream=True, **options)
+    return chat_body(text, stream=True, **options)
 
 
 def test_stream_requests_get_chunked_server_sent_events() -> None:
@@ -356,7 +344,7 @@ def test_works_as_a_respx_side_effect() -> None:
     fake = FakeModel().answer({"via": "respx"})
     with respx.mock(assert_all_called=True) as router:
         router.post(URL).mock(side_effect=fake.handle)
-        response = httpx.post(URL, json=body(), headers={"Authorization": f"Bearer {KEY}"})
+        response = httpx.post(URL, json=chat_body(), headers={"Authorization": f"Bearer {KEY}"})
     assert json.loads(response.json()["choices"][0]["message"]["content"]) == {"via": "respx"}
     assert fake.last.user == "Ada Lovelace, 36"
 
@@ -365,7 +353,7 @@ async def test_concurrent_async_requests_each_get_their_own_answer() -> None:
     fake = FakeModel(handler=lambda req: {"echo": req.user})
     async with httpx.AsyncClient(transport=fake.async_transport()) as client:
         responses = await asyncio.gather(
-            *(client.post(URL, json=body(f"text {i}")) for i in range(50))
+            *(client.post(URL, json=chat_body(f"text {i}")) for i in range(50))
         )
     answers = [json.loads(r.json()["choices"][0]["message"]["content"]) for r in responses]
     assert answers == [{"echo": f"text {i}"} for i in range(50)]

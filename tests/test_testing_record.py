@@ -5,28 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from extractor.testing import FakeModel, Recorder, Replayer, ReplayMismatch, Reply, cassette
-from tests.ssehelpers import chunks, joined_content
+from tests.kithelpers import chat_body, chunks, joined_content
 
 URL = "https://api.example.test/v1/chat/completions"
 KEY = "sk-proj-REAL-KEY-0123456789abcdef"
-
-
-def body(text: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "model": "gpt-5.1",
-        "messages": [
-            {"role": "system", "content": "Reply with JSON."},
-            {"role": "user", "content": text},
-        ],
-        "response_format": {"type": "json_object"},
-        **extra,
-    }
 
 
 def secret_headers() -> dict[str, str]:
@@ -54,9 +41,9 @@ def record(path: Path, upstream: FakeModel) -> list[httpx.Response]:
     recorder = Recorder(path, upstream.transport())
     with httpx.Client(transport=recorder, headers=secret_headers()) as client:
         return [
-            client.post(URL, json=body("Ada Lovelace")),  # 429
-            client.post(URL, json=body("Ada Lovelace")),  # retried: 200
-            client.post(URL + f"?api-key={KEY}", json=body("Grace Hopper")),
+            client.post(URL, json=chat_body("Ada Lovelace")),  # 429
+            client.post(URL, json=chat_body("Ada Lovelace")),  # retried: 200
+            client.post(URL + f"?api-key={KEY}", json=chat_body("Grace Hopper")),
         ]
 
 
@@ -91,8 +78,8 @@ def test_key_anywhere_in_the_exchange_is_scrubbed(tmp_path: Path, header: dict[s
     echo = Reply.http_error(401, f"Incorrect API key provided: {KEY}.")
     upstream = FakeModel([{"ok": True}, echo])
     with httpx.Client(transport=Recorder(path, upstream.transport()), headers=header) as client:
-        client.post(URL, json=body(f"my key is {KEY}, json"))
-        client.post(URL, json=body("json"))
+        client.post(URL, json=chat_body(f"my key is {KEY}, json"))
+        client.post(URL, json=chat_body("json"))
     raw = path.read_text(encoding="utf-8")
     assert KEY not in raw
     assert "my key is [REDACTED]" in raw
@@ -103,7 +90,7 @@ def test_short_header_values_are_not_scrubbed(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     upstream = FakeModel([{"n": 1}])
     with httpx.Client(transport=Recorder(path, upstream.transport())) as client:
-        client.post(URL, json=body("json 1"), headers={"x-session-id": "1"})
+        client.post(URL, json=chat_body("json 1"), headers={"x-session-id": "1"})
     assert '"json 1"' in path.read_text(encoding="utf-8")
 
 
@@ -120,9 +107,11 @@ def test_replay_serves_the_recording_in_order(tmp_path: Path, upstream: FakeMode
     replayer = Replayer(path)
     with httpx.Client(transport=replayer, headers={"Authorization": "Bearer sk-dummy"}) as client:
         replayed = [
-            client.post(URL, json=body("Ada Lovelace")),
-            client.post("https://other-host.test/v1/chat/completions", json=body("Ada Lovelace")),
-            client.post(URL, json=body("Grace Hopper")),
+            client.post(URL, json=chat_body("Ada Lovelace")),
+            client.post(
+                "https://other-host.test/v1/chat/completions", json=chat_body("Ada Lovelace")
+            ),
+            client.post(URL, json=chat_body("Grace Hopper")),
         ]
     assert [r.status_code for r in replayed] == [429, 200, 200]
     for before, after in zip(recorded, replayed, strict=True):
@@ -136,7 +125,7 @@ def test_replay_serves_the_recording_in_order(tmp_path: Path, upstream: FakeMode
 def test_key_order_and_formatting_do_not_matter(tmp_path: Path, upstream: FakeModel) -> None:
     path = tmp_path / "c.jsonl"
     record(path, upstream)
-    reordered = json.dumps(dict(reversed(list(body("Ada Lovelace").items()))), indent=4)
+    reordered = json.dumps(dict(reversed(list(chat_body("Ada Lovelace").items()))), indent=4)
     with httpx.Client(transport=Replayer(path)) as client:
         response = client.post(URL, content=reordered, headers={"content-type": "application/json"})
     assert response.status_code == 429
@@ -146,7 +135,7 @@ def test_unrecorded_request_fails_with_a_diff(tmp_path: Path, upstream: FakeMode
     path = tmp_path / "c.jsonl"
     record(path, upstream)
     with httpx.Client(transport=Replayer(path)) as client, pytest.raises(ReplayMismatch) as info:
-        client.post(URL, json=body("Grace Hopper", temperature=0))
+        client.post(URL, json=chat_body("Grace Hopper", temperature=0))
     message = str(info.value)
     assert "matches no recording" in message
     assert "Closest recording, #3" in message  # the Grace Hopper one, not the Ada ones
@@ -158,7 +147,7 @@ def test_unrecorded_request_fails_with_a_diff(tmp_path: Path, upstream: FakeMode
 def test_changed_prompt_is_shown_in_the_diff(tmp_path: Path, upstream: FakeModel) -> None:
     path = tmp_path / "c.jsonl"
     record(path, upstream)
-    changed = body("Grace Hopper")
+    changed = chat_body("Grace Hopper")
     changed["messages"][0]["content"] = "Reply with JSON only."
     with httpx.Client(transport=Replayer(path)) as client, pytest.raises(ReplayMismatch) as info:
         client.post(URL, json=changed)
@@ -170,11 +159,11 @@ def test_recordings_are_used_once_unless_repeat(tmp_path: Path, upstream: FakeMo
     path = tmp_path / "c.jsonl"
     record(path, upstream)
     with httpx.Client(transport=Replayer(path)) as client:
-        client.post(URL, json=body("Grace Hopper"))
+        client.post(URL, json=chat_body("Grace Hopper"))
         with pytest.raises(ReplayMismatch, match="already replayed"):
-            client.post(URL, json=body("Grace Hopper"))
+            client.post(URL, json=chat_body("Grace Hopper"))
     with httpx.Client(transport=Replayer(path, repeat=True)) as client:
-        codes = [client.post(URL, json=body("Grace Hopper")).status_code for _ in range(3)]
+        codes = [client.post(URL, json=chat_body("Grace Hopper")).status_code for _ in range(3)]
     assert codes == [200, 200, 200]
 
 
@@ -183,25 +172,25 @@ def test_wrong_path_or_method_does_not_match(tmp_path: Path, upstream: FakeModel
     record(path, upstream)
     with httpx.Client(transport=Replayer(path)) as client:
         with pytest.raises(ReplayMismatch, match=r"POST /v1/responses"):
-            client.post("https://api.example.test/v1/responses", json=body("Grace Hopper"))
+            client.post("https://api.example.test/v1/responses", json=chat_body("Grace Hopper"))
         with pytest.raises(ReplayMismatch, match=r"PUT /v1/chat/completions"):
-            client.put(URL, json=body("Grace Hopper"))
+            client.put(URL, json=chat_body("Grace Hopper"))
 
 
 async def test_async_record_and_replay(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     upstream = FakeModel(handler=lambda req: {"echo": req.user})
     async with httpx.AsyncClient(transport=Recorder(path, upstream.async_transport())) as client:
-        recorded = [await client.post(URL, json=body(f"t{i}")) for i in range(3)]
+        recorded = [await client.post(URL, json=chat_body(f"t{i}")) for i in range(3)]
     async with httpx.AsyncClient(transport=Replayer(path)) as client:
-        replayed = [await client.post(URL, json=body(f"t{i}")) for i in (2, 0, 1)]
+        replayed = [await client.post(URL, json=chat_body(f"t{i}")) for i in (2, 0, 1)]
     assert [r.json() for r in replayed] == [recorded[i].json() for i in (2, 0, 1)]
 
 
 def test_streams_are_recorded_and_replayed_event_by_event(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     upstream = FakeModel().answer({"name": "Ada Lovelace"}, chunk_chars=3)
-    stream_body = body("Ada", stream=True, stream_options={"include_usage": True})
+    stream_body = chat_body("Ada", stream=True, stream_options={"include_usage": True})
     with httpx.Client(transport=Recorder(path, upstream.transport())) as client:
         recorded = client.post(URL, json=stream_body).content
     entry = json.loads(path.read_text(encoding="utf-8"))
@@ -223,13 +212,13 @@ def test_recorder_appends_each_exchange_as_it_happens(tmp_path: Path) -> None:
     upstream = FakeModel([{"n": 1}, {"n": 2}, Reply.http_error(500)])
     recorder = Recorder(path, upstream.transport())
     with httpx.Client(transport=recorder) as client:
-        client.post(URL, json=body("one"))
+        client.post(URL, json=chat_body("one"))
         assert len(path.read_text().splitlines()) == 1  # on disk before the next call
-        client.post(URL, json=body("two"))
+        client.post(URL, json=chat_body("two"))
     assert recorder.count == 2
     again = Recorder(path, upstream.transport(), append=True)
     with httpx.Client(transport=again) as client:
-        client.post(URL, json=body("three"))
+        client.post(URL, json=chat_body("three"))
     assert len(path.read_text().splitlines()) == 3
     Recorder(path, upstream.transport())  # a new recording starts empty
     assert path.read_text() == ""
@@ -250,7 +239,7 @@ def test_bad_files_give_clear_errors(tmp_path: Path) -> None:
         httpx.Client(transport=Replayer(empty)) as client,
         pytest.raises(ReplayMismatch, match="holds no recordings"),
     ):
-        client.post(URL, json=body("x"))
+        client.post(URL, json=chat_body("x"))
 
 
 def test_cassette_records_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

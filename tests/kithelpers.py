@@ -1,9 +1,25 @@
-"""A minimal reader of server-sent events for the tests' own assertions on raw streams."""
+"""Helpers of the testing kit's tests: chat request bodies, and a minimal reader of
+server-sent events for assertions on raw streams."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+SYSTEM = "Reply with JSON."
+
+
+def chat_body(text: str = "Ada Lovelace, 36", **extra: Any) -> dict[str, Any]:
+    """A chat completions request body in JSON mode, as a client would send it."""
+    return {
+        "model": "gpt-5.1",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": text},
+        ],
+        "response_format": {"type": "json_object"},
+        **extra,
+    }
 
 
 def data_events(raw: bytes) -> list[str]:
