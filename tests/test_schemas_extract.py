@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from extractor import ValidationFailed
+from extractor.request import Mode
 from extractor.testing import FakeModel
 from tests.test_schemas import NAMES, SCHEMAS, load, samples, subschemas
 
@@ -20,7 +21,7 @@ def descriptions(schema: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("mode", ["json", "json_schema", "tools"])
 @pytest.mark.parametrize("name", NAMES)
-def test_extract_with_schema_returns_the_answer(name: str, mode: str) -> None:
+def test_extract_with_schema_returns_the_answer(name: str, mode: Mode) -> None:
     schema = load(SCHEMAS / f"{name}.json")
     for text, expected in samples(name):
         fake = FakeModel().answer(expected)
