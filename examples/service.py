@@ -47,14 +47,16 @@ def create_app(ex: AsyncExtractor) -> Starlette:
         try:
             ticket = TicketIn.model_validate_json(await request.body())
         except ValidationError as exc:
-            return JSONResponse({"error": exc.errors(include_url=False)}, status_code=422)
+            return JSONResponse(
+                {"error": exc.errors(include_url=False, include_context=False)}, status_code=422
+            )
         try:
             result = await ex.extract_result(Triage, ticket.text)
-        except (
-            APIError
-        ) as exc:  # the model's API failed (after its retries): not our client's fault
+        except APIError as exc:
+            # The model's API failed, even after its retries: a gateway error, not the client's.
             return JSONResponse({"error": exc.message}, status_code=502)
-        except ExtractionError as exc:  # no valid answer: refusal, truncation, spent re-asks
+        except ExtractionError as exc:
+            # No valid answer for this text: a refusal, a truncation, re-asks spent.
             return JSONResponse({"error": exc.message}, status_code=422)
         return JSONResponse(
             {
