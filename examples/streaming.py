@@ -2,7 +2,7 @@
 
 ``ex.stream(Target, text)`` yields events: `Snapshot` (the value so far, typed; fields not
 complete yet are None), `Restart` (the answer was rejected and is being re-asked: forget what
-was shown), and `Final` (the validated value, the same as ``extract`` returns).
+was shown), and `Done` (the validated value, the same as ``extract`` returns).
 ``ex.stream_items(Item, text)`` yields each element of a list as soon as it is complete and
 validated. Use both in a ``with`` block: leaving it early closes the connection.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from _support import extractor, parse_args
 from pydantic import BaseModel, Field
 
-from extractor.stream import Final, ItemInvalid, ItemReady, Restart, Snapshot
+from extractor.stream import Done, ItemInvalid, ItemReady, Restart, Snapshot
 from extractor.testing import FakeModel, Reply
 
 
@@ -73,7 +73,7 @@ def main() -> None:
                 elif isinstance(event, Restart):
                     print(f"  (answer rejected, asking again: {event.errors[0]})")
                     printed.clear()
-                elif isinstance(event, Final):  # validated, exactly what extract() returns
+                elif isinstance(event, Done):  # validated, exactly what extract() returns
                     show(event.value, printed, final=True)
             print(f"  {events.result.usage.total_tokens} tokens, cost {events.result.cost}")
 

@@ -30,7 +30,7 @@ def test_streamed_answer_gives_snapshots_then_the_value(read_size: int | None) -
     fake = FakeModel().then(Reply.answer(ORDER, chunk_chars=3, read_size=read_size))
     with fake.extractor().stream(Order, "order text") as events:
         seen = list(events)
-    assert isinstance(seen[-1], stream.Final) and seen[-1].value == ORDER
+    assert isinstance(seen[-1], stream.Done) and seen[-1].value == ORDER
     snapshots = [e.value for e in seen if isinstance(e, stream.Snapshot)]
     assert len(snapshots) > 3
     counts = [len(s.items or []) for s in snapshots]
