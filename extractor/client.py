@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar, overload
 
 import httpx
 from typing_extensions import Self, Unpack
 
+from . import batch
+from .batch import DEFAULT_CONCURRENCY, RecordInput, RecordResult
 from .completion import Completion
 from .cost import Price, PriceTable
 from .engine import Budget, ExtractionLoop, Plan
@@ -208,6 +210,18 @@ class Extractor(_ExtractorBase):
             raise connection_error(exc, self._endpoint.url) from exc
         return self._endpoint.completion(response)
 
+    def extract_many(
+        self,
+        target: Any,
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> Iterator[RecordResult[Any]]:
+        """Extract from many records, ``concurrency`` at a time; yields each record's result
+        (value or error, with its id) as it finishes. See `extractor.batch`."""
+        return batch.extract_many(self, target, records, concurrency=concurrency, **options)
+
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
@@ -304,6 +318,18 @@ class AsyncExtractor(_ExtractorBase):
         except httpx.TransportError as exc:
             raise connection_error(exc, self._endpoint.url) from exc
         return self._endpoint.completion(response)
+
+    def extract_many(
+        self,
+        target: Any,
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> AsyncIterator[RecordResult[Any]]:
+        """``async for`` over each record's result as it finishes, ``concurrency`` at a time.
+        See `extractor.batch`."""
+        return batch.aextract_many(self, target, records, concurrency=concurrency, **options)
 
     async def aclose(self) -> None:
         if self._owns_client:
