@@ -26,6 +26,14 @@ from .errors import ConfigurationError, ExtractionError
 from .request import CallOptions, DefaultOptions, ModelRules, build_template
 from .result import Attempt, Extraction
 from .retry import RetryPolicy
+from .stream import (
+    AsyncExtractionStream,
+    ExtractionStream,
+    ItemEvent,
+    StreamEvent,
+    open_async_stream,
+    open_stream,
+)
 from .target import Target
 from .transport import Endpoint, connection_error
 
@@ -175,6 +183,25 @@ class Extractor(_ExtractorBase):
             loop.fail(exc)
             raise
 
+    def stream(
+        self,
+        target: type[T],
+        text: str | None = None,
+        *,
+        partial_strings: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> ExtractionStream[StreamEvent[T], T]:
+        """Snapshots of the value while the model writes it, then the validated value: see
+        `extractor.stream`. Use it in a ``with`` block so that stopping early closes the
+        connection."""
+        return open_stream(self, target, text, options, partial_strings=partial_strings)
+
+    def stream_items(
+        self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
+    ) -> ExtractionStream[ItemEvent[T], list[T]]:
+        """Each element of a list of ``item`` as soon as it is complete and validated."""
+        return open_stream(self, item, text, options, items=True)
+
     def _send(self, body: dict[str, Any]) -> Completion:
         request = self._endpoint.request(self._client, body)
         try:
@@ -264,6 +291,25 @@ class AsyncExtractor(_ExtractorBase):
         except ExtractionError as exc:
             loop.fail(exc)
             raise
+
+    def stream(
+        self,
+        target: type[T],
+        text: str | None = None,
+        *,
+        partial_strings: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> AsyncExtractionStream[StreamEvent[T], T]:
+        """Snapshots of the value while the model writes it, then the validated value: see
+        `extractor.stream`. Use it in an ``async with`` block so that stopping early closes the
+        connection."""
+        return open_async_stream(self, target, text, options, partial_strings=partial_strings)
+
+    def stream_items(
+        self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
+    ) -> AsyncExtractionStream[ItemEvent[T], list[T]]:
+        """Each element of a list of ``item`` as soon as it is complete and validated."""
+        return open_async_stream(self, item, text, options, items=True)
 
     async def _send(self, body: dict[str, Any]) -> Completion:
         request = self._endpoint.request(self._client, body)

@@ -104,8 +104,15 @@ _DONE = 9  # the root value is complete; the rest is ignored
 _WS = re.compile(r"[ \t\n\r]*")
 _WORD_CHARS = re.compile(r"[\w.+\-$]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')  # a plain key and its ':'
+_PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # a string with nothing to decode
+_BARE_KEY_COLON = re.compile(r"([\w.+\-$]+)[ \t\n\r]*:[ \t\n\r]*")  # an unquoted key and its ':'
+_SINGLE_QUOTED = re.compile(r"'([^'\\\x00-\x1f]*)'")
+_AFTER_STRING = frozenset(",:}]\"'/#`")  # what may follow a string's closing quote
+_QUOTE_LOOKAHEAD = 64  # whitespace after a quote beyond this: the quote closed the string
 _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
+_VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
 _FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _NUMBERISH = re.compile(r"[-+\d.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
@@ -143,7 +150,24 @@ _Matcher = Callable[[str, int], "re.Match[str]"]
 _match_ws = cast(_Matcher, _WS.match)
 _match_word = cast(_Matcher, _WORD_CHARS.match)
 _match_lang = cast(_Matcher, _FENCE_LANG.match)
+_C_WINDOW = 4096  # the C scanner's first window; widened fourfold while a container runs past it
 _C_MIN = 48  # below this many characters, handing a container to the C scanner is not worth it
+
+
+def _quote_closes(s: str, after: int, final: bool) -> int:
+    """Whether the quote just before ``after`` ends its string: 1 yes, 0 no, -1 not known yet.
+
+    A quote followed by a letter is inside the string, not its end: models write
+    ``"He said "hi" twice"`` and ``'it's'``. Deciding needs the next character that is
+    not whitespace, which may be in the next chunk. Only values get this benefit of the
+    doubt: a key ends at its first quote, so ``{"a" 1}`` is an error, not a long key.
+    """
+    j = _match_ws(s, after).end()
+    if j - after > _QUOTE_LOOKAHEAD:
+        return 1
+    if j < len(s):
+        return 1 if s[j] in _AFTER_STRING else 0
+    return 1 if final else -1
 
 
 class _Syntax(Exception):
@@ -193,7 +217,9 @@ class IncrementalParser:
         self._carry = ""  # a few characters held back: a split escape or a lone '/'
         self._consumed = 0
         self._base = 0  # absolute offset of the current data's first character
-        self._budget = 0  # characters the C scanner may still spend on this data
+        self._budget = 0  # characters json's C scanners may still spend on this data
+        self._c_skip = 0  # containers to leave to Python before trying the C scanner again
+        self._c_backoff = 0
         self._changed = False
         self._error: ParseError | None = None
         self._first_error: ParseError | None = None
@@ -286,21 +312,22 @@ class IncrementalParser:
 
     def _run(self, s: str, final: bool) -> None:
         """Scan ``s``; on a syntax error either give up an empty root found in prose or raise."""
-        self._budget = 3 * len(s) + 4096
+        self._budget = 10 * len(s) + 65536
         pos = 0
         while True:
             try:
                 self._scan(s, pos, final)
                 return
             except _Syntax as exc:
-                error = ParseError(
-                    f"{exc.message} at position {self._base + exc.at}",
-                    position=self._base + exc.at,
-                )
-                if not self._abandon_root():
-                    self._error = error
-                    raise error from None
-                if self._first_error is None:
+                abandoned = self._abandon_root()
+                if not abandoned or self._first_error is None:
+                    error = ParseError(
+                        f"{exc.message} at position {self._base + exc.at}",
+                        position=self._base + exc.at,
+                    )
+                    if not abandoned:
+                        self._error = error
+                        raise error from None
                     self._first_error = error
                 pos = exc.resume
 
@@ -327,10 +354,15 @@ class IncrementalParser:
     def _scan(self, s: str, pos: int, final: bool) -> None:
         """The hot loop. Common tokens are handled inline; the rest goes to the helpers.
 
+        One pass of the loop takes a whole member (``, "key": value``) when it is plain;
         ``mode`` is kept in a local and written back to ``self._mode`` around every helper.
         """
         n = len(s)
         ws = _match_ws
+        key_colon = _KEY_COLON.match
+        plain_string = _PLAIN_STRING.match
+        bare_key_colon = _BARE_KEY_COLON.match
+        single_quoted = _SINGLE_QUOTED.match
         number = _NUMBER.match
         scanstring = _scanstring
         stack = self._stack
@@ -361,72 +393,117 @@ class IncrementalParser:
                     break
                 c = s[pos]
             if mode == _AFTER:
-                if c == ",":
-                    pos += 1
-                    self._after_comma = True
-                    mode = _KEY if type(stack[-1]) is dict else _VALUE
+                if c != ",":
+                    self._mode = mode
+                    pos = self._other(s, pos, final, c)
+                    mode = self._mode
                     continue
-            elif mode == _VALUE:
-                value: Any
-                if c == '"':
-                    try:
-                        value, end = scanstring(s, pos + 1, True)
-                    except ValueError:
-                        end = -1
-                elif c in _NUMBER_START:
-                    m = number(s, pos)
-                    end = -1 if m is None else m.end()
-                    if 0 <= end < n and s[end] in _DELIMITERS:
-                        try:
-                            value = int(m.group()) if m.lastindex is None else float(m.group())  # type: ignore[union-attr]
-                        except ValueError:  # more digits than int() accepts: the helper says so
-                            end = -1
-                    else:
-                        end = -1
-                elif c in _FAST_LITERALS:
-                    word, value = _FAST_LITERALS[c]
-                    end = pos + len(word)
-                    if not (end < n and s.startswith(word, pos) and s[end] in _DELIMITERS):
-                        end = -1
-                else:
+                self._after_comma = True
+                mode = _KEY if type(stack[-1]) is dict else _VALUE
+                pos = ws(s, pos + 1).end()
+                if pos >= n:
+                    break
+                c = s[pos]
+            if mode == _KEY:
+                m = key_colon(s, pos)
+                if m is None and c not in "\"'":
+                    m = bare_key_colon(s, pos)
+                    if m is not None:
+                        self._repairs["unquoted key"] = None
+                if m is None:
                     end = -1
-                if end >= 0:
-                    top = stack[-1]
-                    if type(top) is dict:
-                        top[keys[-1]] = value
-                    else:
-                        top.append(value)
-                        if top is self._items_list:
-                            self._items.append(value)
-                    self._changed = True
-                    mode = _AFTER
-                    pos = end
-                    continue
-            elif mode == _KEY:
-                if c == '"':
-                    try:
-                        key, end = scanstring(s, pos + 1, True)
-                    except ValueError:
-                        end = -1
+                    if c == '"' and s.find('"', pos + 1) >= 0 and self._budget > 0:
+                        try:
+                            key, end = scanstring(s, pos + 1, True)
+                        except ValueError:  # its message counts the lines before pos
+                            self._budget -= pos
                     if end >= 0:
                         keys[-1] = key
                         mode = _COLON
                         pos = end
-                        continue
-            elif c == ":":  # _COLON
-                pos += 1
+                    else:
+                        self._mode = mode
+                        pos = self._other(s, pos, final, c)
+                        mode = self._mode
+                    continue
+                keys[-1] = m.group(1)
+                mode = _VALUE
+                pos = m.end()
+                if pos >= n:
+                    break
+                c = s[pos]
+            elif mode == _COLON:
+                if c != ":":
+                    self._mode = mode
+                    pos = self._other(s, pos, final, c)
+                    mode = self._mode
+                    continue
                 mode = _VALUE
                 self._after_comma = False
+                pos = ws(s, pos + 1).end()
+                if pos >= n:
+                    break
+                c = s[pos]
+            # mode is _VALUE
+            value: Any
+            end = -1
+            if c == '"':
+                m = plain_string(s, pos)
+                if m is not None:
+                    value = m.group(1)
+                    end = m.end()
+                elif s.find('"', pos + 1) >= 0 and self._budget > 0:
+                    try:
+                        value, end = scanstring(s, pos + 1, True)
+                    except ValueError:
+                        self._budget -= pos
+                if (
+                    end >= 0
+                    and not (end < n and s[end] in _AFTER_STRING)
+                    and _quote_closes(s, end, final) != 1
+                ):
+                    end = -1  # a quote inside the string, or what follows is not here yet
+            elif c == "'":
+                m = single_quoted(s, pos)
+                if m is not None and _quote_closes(s, m.end(), final) == 1:
+                    value = m.group(1)
+                    end = m.end()
+                    self._repairs["single quotes"] = None
+            elif c in _NUMBER_START:
+                m = number(s, pos)
+                if m is not None and m.end() < n and s[m.end()] in _DELIMITERS:
+                    try:
+                        value = int(m.group()) if m.lastindex is None else float(m.group())
+                        end = m.end()
+                    except ValueError:  # more digits than int() accepts: the helper says so
+                        pass
+            elif c in _FAST_LITERALS:
+                word, value = _FAST_LITERALS[c]
+                if s.startswith(word, pos) and pos + len(word) < n:
+                    end = pos + len(word)
+                    if s[end] not in _DELIMITERS:
+                        end = -1
+            if end < 0:
+                self._mode = mode
+                pos = self._other(s, pos, final, c)
+                mode = self._mode
                 continue
-            self._mode = mode
-            pos = self._other(s, pos, final, c)
-            mode = self._mode
+            top = stack[-1]
+            if type(top) is dict:
+                top[keys[-1]] = value
+            else:
+                top.append(value)
+                if top is self._items_list:
+                    self._items.append(value)
+            self._changed = True
+            mode = _AFTER
+            pos = end
         self._mode = mode
 
     def _other(self, s: str, pos: int, final: bool, c: str) -> int:
         """Everything at a structural position that the hot loop does not handle inline."""
         mode = self._mode
-        if c == "/":
+        if c == "/" or c == "#":
             return self._comment_start(s, pos, final)
         if c == "`":  # a closing markdown fence: the root was cut off before it
             self._close_all(pos)
@@ -444,10 +521,7 @@ class IncrementalParser:
             if c == "{" or c == "[":
                 return self._open(s, pos)
             if c == '"' or c == "'":
-                if c == "'":
-                    self._repair("single quotes")
-                self._start_string(c, key=False)
-                return pos + 1
+                return self._open_string(s, pos, final, key=False)
             if c == "]" or c == "}":
                 if type(self._stack[-1]) is dict:
                     raise _Syntax(f"expected a value, found {c!r}", pos)
@@ -461,10 +535,7 @@ class IncrementalParser:
                     self._repair("trailing comma")
                 return self._close(s, pos)
             if c == '"' or c == "'":
-                if c == "'":
-                    self._repair("single quotes")
-                self._start_string(c, key=True)
-                return pos + 1
+                return self._open_string(s, pos, final, key=True)
             return self._start_word(s, pos, final, key=True)
         raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
 
@@ -501,10 +572,16 @@ class IncrementalParser:
     def _open(self, s: str, pos: int) -> int:
         """A '{' or '[' where a value goes: hand it to the C scanner, or push a frame."""
         stack = self._stack
-        if len(s) - pos >= _C_MIN and self._budget > 0:
+        if self._c_skip:
+            self._c_skip -= 1
+        elif len(s) - pos >= _C_MIN and self._budget > 0:
             end = self._try_c(s, pos)
             if end >= 0:
+                self._c_backoff = 0
                 return end
+            # broken all over (a trailing comma in every object): try less and less often
+            self._c_skip = self._c_backoff
+            self._c_backoff = min(2 * self._c_backoff + 1, 63)
         container: Any = {} if s[pos] == "{" else []
         if stack:
             top = stack[-1]
@@ -547,19 +624,37 @@ class IncrementalParser:
     def _try_c(self, s: str, pos: int) -> int:
         """Parse a whole container with json's C scanner; its end, or -1 if it is not valid.
 
-        Each attempt is charged what it scanned, so failing attempts (a broken document
-        offers one at every bracket) cost at most a constant times the data.
+        The scanner is given a window of the text, widened while the container runs past
+        it: a failure costs (in ``JSONDecodeError``'s line count, and in copying) what the
+        window holds, not what precedes it. Each attempt is charged what it scanned and
+        copied, so failing attempts (a broken document offers one at every bracket) cost
+        at most a constant times the data.
         """
-        try:
-            value, end = _SCAN_ONCE(s, pos)
-        except json.JSONDecodeError as exc:
-            unterminated = exc.msg.startswith("Unterminated string")
-            self._budget -= len(s) - pos if unterminated else exc.pos - pos + 1
-            return -1
-        except (ValueError, RecursionError, StopIteration):
-            self._budget -= len(s) - pos
-            return -1
-        self._budget -= end - pos
+        n = len(s)
+        start = _match_ws(s, pos + 1).end()
+        if start < n and s[start] not in _VALUE_START:
+            return -1  # '[note]', '{name}': the C scanner would fail at once, and costs more
+        window = _C_WINDOW
+        while True:
+            stop = min(n, pos + window)
+            part = s[pos:stop]
+            self._budget -= (stop - pos) >> 3  # copying is some ten times cheaper than scanning
+            try:
+                value, end = _SCAN_ONCE(part, 0)
+            except json.JSONDecodeError as exc:
+                ran_out = exc.msg.startswith("Unterminated string") or exc.pos >= len(part) - 16
+                self._budget -= len(part) if ran_out else exc.pos + 1
+                if ran_out and stop < n and self._budget > 0:
+                    window *= 4
+                    continue
+                return -1
+            except (ValueError, RecursionError, StopIteration):
+                self._budget -= len(part)
+                return -1
+            break
+        self._budget -= end
+        end += pos
+        stack = self._stack
         stack = self._stack
         if not stack:
             self._start_root(value)
@@ -630,6 +725,29 @@ class IncrementalParser:
 
     # -- strings ----------------------------------------------------------------------------
 
+    def _open_string(self, s: str, pos: int, final: bool, *, key: bool) -> int:
+        """A string the hot loop did not take: single-quoted, escaped, or not closed here."""
+        quote = s[pos]
+        if quote == "'":
+            self._repair("single quotes")
+            end = s.find("'", pos + 1)
+            if (
+                end >= 0
+                and s.find("\\", pos + 1, end) < 0  # no escapes: take it whole
+                and (key or _quote_closes(s, end + 1, final) == 1)
+            ):
+                text = s[pos + 1 : end]
+                if _CONTROL.search(text) is not None:
+                    self._repair("control character in string")
+                if key:
+                    self._keys[-1] = text
+                    self._mode = _COLON
+                else:
+                    self._add(text)
+                return end + 1
+        self._start_string(quote, key=key)
+        return pos + 1
+
     def _start_string(self, quote: str, *, key: bool) -> None:
         self._mode = _STRING
         self._quote = quote
@@ -656,8 +774,18 @@ class IncrementalParser:
             if m is None:
                 return n
             if s[stop] == quote:
-                self._end_string()
-                return stop + 1
+                closes = 1 if self._is_key else _quote_closes(s, stop + 1, final)
+                if closes == 1:
+                    self._end_string()
+                    return stop + 1
+                if closes < 0:  # what follows the quote is in the next chunk
+                    self._carry = s[stop:]
+                    return n
+                self._repair("unescaped quote")
+                parts.append(quote)
+                self._grew = True
+                pos = stop + 1
+                continue
             pos = self._escape(s, stop, final)
             if pos < 0:  # escape split across chunks: keep it for the next one
                 self._carry = s[stop:]
@@ -807,6 +935,12 @@ class IncrementalParser:
     # -- comments and end of input ----------------------------------------------------------
 
     def _comment_start(self, s: str, pos: int, final: bool) -> int:
+        """``//``, ``/*`` or ``#`` (models writing Python or YAML habits into JSON)."""
+        if s[pos] == "#":
+            self._repair("comment")
+            self._comment_return = self._mode
+            self._mode = _LINE_COMMENT
+            return pos + 1
         if pos + 1 >= len(s):
             if final:
                 raise _Syntax("unexpected '/'", pos, pos + 1)
