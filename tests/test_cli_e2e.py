@@ -434,7 +434,7 @@ def _wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> N
 def test_sigkill_mid_run_then_rerun_is_exactly_once(workdir: Path) -> None:
     """kill -9 at an arbitrary moment, rerun: every record in exactly one file, none twice,
     and only the requests in flight at the kill were paid for and lost (see job.py)."""
-    total, concurrency = 300, 8
+    total, concurrency = 300, 12  # two connection pools of 6
     rows = [
         {"id": f"r{i}", "text": person_text(f"r{i}", i, "FAULT-TYPES" if i % 7 == 0 else "")}
         for i in range(total)
