@@ -298,6 +298,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     if output.resolve() == errors.resolve():
         raise ConfigurationError("--errors must be another file than --output")
+    for path in (output, errors):
+        if not path.parent.is_dir():
+            raise ConfigurationError(
+                f"cannot write {str(path)!r}: no directory {str(path.parent)!r}"
+            )
     # Check the input before creating anything.
     stream = open_input(args.input)
     fmt, stream = _format(args.input, stream)

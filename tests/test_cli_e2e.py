@@ -330,6 +330,8 @@ def test_configuration_errors_write_nothing(server: FakeServer, workdir: Path) -
         assert message in done.stderr and "Traceback" not in done.stderr
     done = cli(workdir, *batch_args(server)[:1], "nothere.jsonl", *batch_args(server)[2:])
     assert done.returncode == 2 and "cannot read the input" in done.stderr
+    done = cli(workdir, *batch_args(server), "--errors", "nodir/errors.jsonl")
+    assert done.returncode == 2 and "no directory 'nodir'" in done.stderr
     assert not (workdir / "out.jsonl").exists() and not (workdir / "out.errors.jsonl").exists()
     assert server.requests == []
 
