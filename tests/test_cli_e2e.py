@@ -115,6 +115,13 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
+def write_people(workdir: Path, count: int) -> None:
+    """in.jsonl with ``count`` well-formed person records, ids 0..count-1."""
+    write_jsonl(
+        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(count)]
+    )
+
+
 def read_lines(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
@@ -219,9 +226,7 @@ def test_batch_with_every_fault(server: FakeServer, workdir: Path) -> None:
 
 
 def test_rerun_skips_done_records_and_pays_nothing(server: FakeServer, workdir: Path) -> None:
-    write_jsonl(
-        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(20)]
-    )
+    write_people(workdir, 20)
     first = cli(workdir, *batch_args(server, "--rpm", "60000", "--tpm", "50000000"))
     assert first.returncode == 0, first.stderr
     billed = server.billed()
@@ -342,9 +347,7 @@ def test_authentication_error_stops_the_job(workdir: Path) -> None:
         key = request.headers["authorization"].removeprefix("Bearer ")
         return Reply.http_error(401, f"Incorrect API key provided: {key}", code="invalid_api_key")
 
-    write_jsonl(
-        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(30)]
-    )
+    write_people(workdir, 30)
     with FakeServer(reject) as fake:
         done = cli(workdir, *batch_args(fake, "--concurrency", "2"))
         assert done.returncode == 1, done.stderr
@@ -355,9 +358,7 @@ def test_authentication_error_stops_the_job(workdir: Path) -> None:
 
 
 def test_budget_stops_and_the_rerun_goes_on(server: FakeServer, workdir: Path) -> None:
-    write_jsonl(
-        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(40)]
-    )
+    write_people(workdir, 40)
     done = cli(workdir, *batch_args(server, "--concurrency", "2", "--budget", "0.003"))
     assert done.returncode == 3, done.stderr
     assert "budget reached" in done.stderr
@@ -482,9 +483,7 @@ def test_sigkill_mid_run_then_rerun_is_exactly_once(workdir: Path) -> None:
 
 
 def test_ctrl_c_stops_gracefully_and_the_rerun_completes(workdir: Path) -> None:
-    write_jsonl(
-        workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(400)]
-    )
+    write_people(workdir, 400)
     with FakeServer(scripted, latency=0.02) as server:
         args = batch_args(server, "--concurrency", "4")
         process = start_cli(workdir, args)
@@ -506,7 +505,7 @@ def test_ctrl_c_stops_gracefully_and_the_rerun_completes(workdir: Path) -> None:
 
 
 def test_torn_last_line_is_repaired_on_start(server: FakeServer, workdir: Path) -> None:
-    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(5)])
+    write_people(workdir, 5)
     assert cli(workdir, *batch_args(server)).returncode == 0
     out = workdir / "out.jsonl"
     lines = out.read_bytes().splitlines(keepends=True)
@@ -581,7 +580,7 @@ def test_no_api_key_is_a_configuration_error_before_anything_is_written(
 
 
 def test_second_ctrl_c_abandons_in_flight_records(workdir: Path) -> None:
-    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(8)])
+    write_people(workdir, 8)
     with FakeServer(scripted, latency=30.0) as server:  # answers that will never come in time
         args = batch_args(server, "--concurrency", "4")
         process = start_cli(workdir, args)
@@ -604,7 +603,7 @@ def test_non_object_targets_are_unwrapped_in_out_and_from_the_cache(workdir: Pat
     def listing(request: ChatRequest) -> Reply:
         return Reply.answer({"result": [person_answer(request.text)]})
 
-    write_jsonl(workdir / "in.jsonl", [{"id": i, "text": person_text(str(i), i)} for i in range(3)])
+    write_people(workdir, 3)
     with FakeServer(listing) as fake:
         for output in ("a.jsonl", "b.jsonl"):
             done = cli(
