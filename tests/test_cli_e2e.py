@@ -618,3 +618,20 @@ def test_non_object_targets_are_unwrapped_in_out_and_from_the_cache(workdir: Pat
             [{"name": f"Person {i}", "age": 20 + i}] for i in range(3)
         ]
     assert all(line.get("cached") for line in read_lines(workdir / "b.jsonl"))
+
+
+def test_a_burst_of_429s_slows_the_job_down_instead_of_failing_records(workdir: Path) -> None:
+    limited = 12  # the first dozen requests, whichever records they are for
+
+    def overloaded(request: ChatRequest) -> Reply:
+        if len(fake.requests) <= limited:
+            return Reply.rate_limited(0.05)
+        return scripted(request)
+
+    write_people(workdir, 10)
+    with FakeServer(overloaded) as fake:
+        done = cli(workdir, *batch_args(fake, "--concurrency", "4"))
+        assert done.returncode == 0, done.stderr
+        assert fake.statuses[429] == limited
+    assert sorted(line["id"] for line in read_lines(workdir / "out.jsonl")) == list(range(10))
+    assert read_lines(workdir / "out.errors.jsonl") == []
