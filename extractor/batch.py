@@ -91,9 +91,9 @@ async def bounded(
     stop: Callable[[], bool] = lambda: False,
 ) -> AsyncIterator[R]:
     """Run ``work`` over ``items`` with at most ``concurrency`` in flight, yielding results as
-    they finish. ``stop()`` is asked before each new item is started; once it says yes, the
-    ones in flight finish and nothing new starts. Closing the generator cancels what is in
-    flight."""
+    they finish. ``stop()`` is asked before each new item is started (never once the items are
+    exhausted); once it says yes, the ones in flight finish and nothing new starts (the item
+    in hand is dropped). Closing the generator cancels what is in flight."""
     if concurrency < 1:
         raise ConfigurationError(f"concurrency must be at least 1, not {concurrency}")
     finished: asyncio.Queue[asyncio.Task[R]] = asyncio.Queue()
@@ -113,11 +113,16 @@ async def bounded(
             exhausted = True
             return None
 
+    stopped = False
     try:
         while True:
-            while not exhausted and len(in_flight) < concurrency and not stop():
+            while not exhausted and not stopped and len(in_flight) < concurrency:
+                # Pull first, so stop() is asked only when there is something left to start.
                 item = await pull()
                 if exhausted:
+                    break
+                if stop():
+                    stopped = True
                     break
                 task = asyncio.ensure_future(work(item))  # type: ignore[arg-type]
                 in_flight.add(task)

@@ -168,6 +168,8 @@ class Job:
         self.stats.priced = self._price is not None
         self._interrupts = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._input_done = False  # the whole input was read
+        self._yielded = 0  # records handed on to be done
         self._aborted: JobAborted | None = None
         self._inflight_keys: dict[str, asyncio.Future[_Outcome]] = {}
         if config.budget is not None and self._price is None:
@@ -246,6 +248,8 @@ class Job:
             self.reporter.close(self.stats)
         if self._aborted is not None:
             raise self._aborted
+        if self._input_done and self._yielded == self.stats.done:
+            self.stats.stopped = None  # every record is in a file: a late Ctrl-C changed nothing
         return self.stats
 
     def _set_total(self) -> None:
@@ -267,8 +271,10 @@ class Job:
             while True:
                 chunk = await asyncio.to_thread(self._next_chunk, reader, seen, prior)
                 if chunk is None:
+                    self._input_done = True
                     return
                 for item in chunk:
+                    self._yielded += 1
                     yield item
         finally:
             seen.close()

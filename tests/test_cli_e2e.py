@@ -635,3 +635,16 @@ def test_a_burst_of_429s_slows_the_job_down_instead_of_failing_records(workdir: 
         assert fake.statuses[429] == limited
     assert sorted(line["id"] for line in read_lines(workdir / "out.jsonl")) == list(range(10))
     assert read_lines(workdir / "out.errors.jsonl") == []
+
+
+def test_budget_reached_by_the_last_record_is_a_complete_job(
+    server: FakeServer, workdir: Path
+) -> None:
+    write_people(workdir, 2)
+    done = cli(workdir, *batch_args(server, "--concurrency", "1", "--budget", "0.0000001"))
+    assert done.returncode == 3, done.stderr  # one record left when the budget was reached
+    assert len(read_lines(workdir / "out.jsonl")) == 1
+    done = cli(workdir, *batch_args(server, "--concurrency", "1", "--budget", "0.0000001"))
+    assert done.returncode == 0, done.stderr  # the last one spent it, but nothing is left
+    assert "stopped" not in done.stderr and "budget reached" not in done.stderr
+    assert len(read_lines(workdir / "out.jsonl")) == 2
