@@ -61,7 +61,6 @@ class Record:
     id: str | int | None
     text: str | None = None
     problem: str | None = None
-    fields: dict[str, Any] | None = None
 
 
 def id_key(record_id: str | int | None, line: int) -> str:
@@ -185,7 +184,7 @@ def _from_fields(obj: dict[str, Any], number: int, id_field: str, text_field: st
         return Record(
             number, record_id, problem=f"line {number}: the field {text_field!r} is empty"
         )
-    return Record(number, record_id, text=text, fields=obj)
+    return Record(number, record_id, text=text)
 
 
 def _csv(stream: IO[bytes], id_field: str, text_field: str, delimiter: str) -> Iterator[Record]:
