@@ -241,7 +241,6 @@ class IncrementalParser:
         self._lang = ""
         self._json_fence = True
         self._prose_seen = False
-        self._root_in_fence = False
         self._root_after_prose = False
         self._trailing_seen = False
 
@@ -304,7 +303,11 @@ class IncrementalParser:
             if self._first_error is not None:
                 raise self._first_error
             raise ParseError("no JSON object or array found in the answer", position=self._consumed)
-        self._close_all(self._consumed - self._base)
+        try:
+            self._close_all(self._consumed - self._base)
+        except ParseError as exc:
+            self._error = exc
+            raise
         self._finished = Parsed(self._root, bool(self._repairs), tuple(self._repairs))
         return self._finished
 
@@ -613,7 +616,6 @@ class IncrementalParser:
 
     def _start_root(self, container: Any) -> None:
         self._root = container
-        self._root_in_fence = self._in_fence
         self._root_after_prose = self._prose_seen
         if self._prose_seen:
             self._repair("surrounding prose")
