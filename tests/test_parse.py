@@ -297,3 +297,22 @@ def test_damaged_json_gives_a_value_or_a_parse_error(value: Any, data: st.DataOb
     damaged = text[:cut] + insert + text[cut + data.draw(st.integers(0, 3)) :]
     with contextlib.suppress(ParseError):
         parse(damaged)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('Use {curly} braces:\n```json\n{"a": 1}\n```', {"a": 1}),
+        ('```yaml\nkey: [1, 2]\n```\n```json\n{"a": 1}\n```', {"a": 1}),
+        ('```\nnot json at all\n```\n```json\n{"a": 1}\n```', {"a": 1}),
+        ('Call `f([x])` then read:\n```json\n{"a": [1]}\n```', {"a": [1]}),
+        ('```json {"a": 1}```', {"a": 1}),
+        ('\ufeff{"a": 1}', {"a": 1}),
+        (
+            '{"code": "```python\\nprint({1: [2]})\\n```"}',
+            {"code": "```python\nprint({1: [2]})\n```"},
+        ),
+    ],
+)
+def test_fences_and_prose(text: str, value: Any) -> None:
+    assert loads(text) == value
