@@ -315,7 +315,7 @@ class IncrementalParser:
 
     def _run(self, s: str, final: bool) -> None:
         """Scan ``s``; on a syntax error either give up an empty root found in prose or raise."""
-        self._budget = 10 * len(s) + 65536
+        self._budget = 10 * len(s) + 4096
         pos = 0
         while True:
             try:
