@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar, overload
 
 import httpx
 from typing_extensions import Self, Unpack
 
+from . import batch
+from .batch import DEFAULT_CONCURRENCY, RecordInput, RecordResult
 from .completion import Completion
 from .cost import Price, PriceTable
 from .engine import Budget, ExtractionLoop, Plan
@@ -24,6 +26,14 @@ from .errors import ConfigurationError, ExtractionError
 from .request import CallOptions, DefaultOptions, ModelRules, build_template
 from .result import Attempt, Extraction
 from .retry import RetryPolicy
+from .stream import (
+    AsyncExtractionStream,
+    ExtractionStream,
+    ItemEvent,
+    StreamEvent,
+    open_async_stream,
+    open_stream,
+)
 from .target import Target
 from .transport import Endpoint, connection_error
 
@@ -173,6 +183,25 @@ class Extractor(_ExtractorBase):
             loop.fail(exc)
             raise
 
+    def stream(
+        self,
+        target: type[T],
+        text: str | None = None,
+        *,
+        partial_strings: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> ExtractionStream[StreamEvent[T], T]:
+        """Snapshots of the value while the model writes it, then the validated value: see
+        `extractor.stream`. Use it in a ``with`` block so that stopping early closes the
+        connection."""
+        return open_stream(self, target, text, options, partial_strings=partial_strings)
+
+    def stream_items(
+        self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
+    ) -> ExtractionStream[ItemEvent[T], list[T]]:
+        """Each element of a list of ``item`` as soon as it is complete and validated."""
+        return open_stream(self, item, text, options, items=True)
+
     def _send(self, body: dict[str, Any]) -> Completion:
         request = self._endpoint.request(self._client, body)
         try:
@@ -180,6 +209,18 @@ class Extractor(_ExtractorBase):
         except httpx.TransportError as exc:
             raise connection_error(exc, self._endpoint.url) from exc
         return self._endpoint.completion(response)
+
+    def extract_many(
+        self,
+        target: Any,
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> Iterator[RecordResult[Any]]:
+        """Extract from many records, ``concurrency`` at a time; yields each record's result
+        (value or error, with its id) as it finishes. See `extractor.batch`."""
+        return batch.extract_many(self, target, records, concurrency=concurrency, **options)
 
     def close(self) -> None:
         if self._owns_client:
@@ -251,6 +292,25 @@ class AsyncExtractor(_ExtractorBase):
             loop.fail(exc)
             raise
 
+    def stream(
+        self,
+        target: type[T],
+        text: str | None = None,
+        *,
+        partial_strings: bool = False,
+        **options: Unpack[CallOptions],
+    ) -> AsyncExtractionStream[StreamEvent[T], T]:
+        """Snapshots of the value while the model writes it, then the validated value: see
+        `extractor.stream`. Use it in an ``async with`` block so that stopping early closes the
+        connection."""
+        return open_async_stream(self, target, text, options, partial_strings=partial_strings)
+
+    def stream_items(
+        self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
+    ) -> AsyncExtractionStream[ItemEvent[T], list[T]]:
+        """Each element of a list of ``item`` as soon as it is complete and validated."""
+        return open_async_stream(self, item, text, options, items=True)
+
     async def _send(self, body: dict[str, Any]) -> Completion:
         request = self._endpoint.request(self._client, body)
         try:
@@ -258,6 +318,18 @@ class AsyncExtractor(_ExtractorBase):
         except httpx.TransportError as exc:
             raise connection_error(exc, self._endpoint.url) from exc
         return self._endpoint.completion(response)
+
+    def extract_many(
+        self,
+        target: Any,
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> AsyncIterator[RecordResult[Any]]:
+        """``async for`` over each record's result as it finishes, ``concurrency`` at a time.
+        See `extractor.batch`."""
+        return batch.aextract_many(self, target, records, concurrency=concurrency, **options)
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -1,0 +1,393 @@
+"""The ``extractor`` command (also ``python -m extractor``).
+
+    extractor extract  --schema SCHEMA [--text TEXT | FILE | -]
+    extractor batch    INPUT --schema SCHEMA --output OUT.jsonl [...]
+    extractor estimate INPUT --schema SCHEMA
+    extractor prompt   --schema SCHEMA [--text TEXT]
+
+SCHEMA is a JSON Schema file or ``module:Name``, a pydantic model (or any type) importable
+from the current directory.
+
+Exit codes:
+    0    done: the value was printed (extract), or every input record is in OUT or the errors
+         file (batch), whether it succeeded or failed
+    1    extract failed; or a batch job stopped on an error no record can get past (bad API
+         key, no quota, unknown model); the records done so far are kept
+    2    bad usage or configuration: unknown option, missing schema, bad module:Name,
+         unreadable input or output; nothing was sent or written
+    3    batch stopped by --budget; rerun the same command (with a new budget) to go on
+    130  interrupted (Ctrl-C or SIGTERM); rerun the same command to go on
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .client import AsyncExtractor, Extractor
+from .cost import Usage
+from .errors import ConfigurationError, ExtractionError
+from .inputs import InputError, detect_format, open_input, read_records, sniff
+from .request import CallOptions
+from .target import Target
+from .tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BUDGET = 3
+EXIT_INTERRUPTED = 130
+
+# Transport retries per request in a batch: a long job rides out rate limits and blips
+# instead of filing records as failed (the job also pauses everyone on a 429).
+BATCH_TRANSPORT_RETRIES = 6
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own exit code is 2 as well
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="extractor",
+        description="Typed, validated extraction with LLMs over OpenAI-compatible APIs.",
+        epilog="Exit codes: 0 done, 1 failed, 2 bad usage, 3 budget reached, 130 interrupted.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--schema", required=True, help="JSON Schema file, or module:Name")
+        sub.add_argument("--model", help="model name (default: $EXTRACTOR_MODEL or gpt-5.1)")
+        sub.add_argument("--base-url", help="API base URL (default: $EXTRACTOR_BASE_URL, ...)")
+        sub.add_argument("--instructions", help="extra guidance for the model")
+        sub.add_argument(
+            "-v", "--verbose", action="store_true", help="log each attempt and retry to stderr"
+        )
+
+    extract = commands.add_parser("extract", help="extract from one text; print the JSON")
+    common(extract)
+    extract.add_argument("file", nargs="?", help="file holding the text, or - for stdin")
+    extract.add_argument("--text", help="the text itself")
+    extract.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
+
+    batch = commands.add_parser("batch", help="extract from every record of a file")
+    common(batch)
+    batch.add_argument("input", help="JSONL, CSV (with header) or text file, or - for stdin")
+    batch.add_argument("--output", "-o", required=True, type=Path, help="OUT.jsonl")
+    batch.add_argument("--errors", type=Path, help="failed records (default OUT.errors.jsonl)")
+    batch.add_argument("--id-field", default="id", help="id field or column (default id)")
+    batch.add_argument("--text-field", default="text", help="text field or column (default text)")
+    batch.add_argument("--concurrency", type=_positive, default=8, help="in flight (default 8)")
+    batch.add_argument("--rpm", type=_positive, help="requests per minute, at most")
+    batch.add_argument("--tpm", type=_positive, help="tokens per minute, at most")
+    batch.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
+    batch.add_argument("--budget", type=_amount, help="start no new record once this run spent it")
+    batch.add_argument("--cache", type=Path, help="sqlite cache file of validated answers")
+    batch.add_argument("--retry-errors", action="store_true", help="redo the failed records")
+    batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
+    batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+
+    estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
+    common(estimate)
+    estimate.add_argument("input", help="JSONL, CSV (with header) or text file, or - for stdin")
+    estimate.add_argument("--id-field", default="id")
+    estimate.add_argument("--text-field", default="text")
+
+    prompt = commands.add_parser("prompt", help="print the request body that would be sent")
+    common(prompt)
+    prompt.add_argument("--text", default="<the text to extract from>", help="a sample text")
+    return parser
+
+
+def _positive(value: str) -> int:
+    number = _natural(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return number
+
+
+def _natural(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return number
+
+
+def _amount(value: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not an amount: {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise argparse.ArgumentTypeError(f"must be a positive amount: {value}")
+    return amount
+
+
+def load_schema(spec: str) -> Target[Any]:
+    """A JSON Schema file, or ``module:Name`` importable from the current directory."""
+    if os.path.exists(spec) or ":" not in spec or spec.endswith(".json"):
+        return Target.of(spec)
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigurationError(f"--schema {spec!r}: write module:Name, e.g. models:Invoice")
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"--schema {spec!r}: cannot import {module_name!r} ({exc}). The module must be "
+            "importable from the current directory (or the Python path)."
+        ) from None
+    obj: Any = module
+    for part in attribute.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ConfigurationError(
+                f"--schema {spec!r}: {module_name!r} has no {attribute!r}."
+            ) from None
+    return Target.of(obj)
+
+
+def _options(args: argparse.Namespace) -> CallOptions:
+    options = CallOptions()
+    if getattr(args, "max_retries", None) is not None:
+        options["max_retries"] = args.max_retries
+    if args.instructions:
+        options["instructions"] = args.instructions
+    return options
+
+
+def _dump(value: Any, pretty: bool) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2 if pretty else None, default=str)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def _cmd_prompt(args: argparse.Namespace) -> int:
+    target = load_schema(args.schema)
+    extractor = Extractor(model=args.model, base_url=args.base_url)
+    body = extractor.request_body(target, args.text, **_options(args))
+    print(_dump(body, pretty=True))
+    return EXIT_OK
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    target = load_schema(args.schema)
+    if args.text is not None and args.file is not None:
+        raise ConfigurationError("give the text with --text or as FILE, not both")
+    if args.text is not None:
+        text = args.text
+    elif args.file not in (None, "-"):
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {args.file!r}: {exc}") from None
+    elif args.file == "-" or not sys.stdin.isatty():
+        text = sys.stdin.read()
+    else:
+        raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
+    with Extractor(model=args.model, base_url=args.base_url) as extractor:
+        try:
+            value = extractor.extract(target, text, **_options(args))
+        except ConfigurationError:
+            raise
+        except ExtractionError as exc:
+            print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    from .job import plain_data
+
+    print(_dump(plain_data(target, value), pretty=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def _cmd_estimate(args: argparse.Namespace) -> int:
+    target = load_schema(args.schema)
+    extractor = Extractor(model=args.model, base_url=args.base_url)
+    options = _options(args)
+    body = extractor.request_body(target, "", **options)
+    fixed = sum(
+        estimate_tokens(str(message.get("content") or "")) + MESSAGE_OVERHEAD
+        for message in body["messages"]
+    )
+    per_answer = answer_tokens(target.schema)
+    records = unreadable = text_tokens = 0
+    stream = open_input(args.input)
+    try:
+        fmt, stream = _format(args.input, stream)
+        for record in read_records(stream, fmt, id_field=args.id_field, text_field=args.text_field):
+            if record.text is None:
+                unreadable += 1
+                continue
+            records += 1
+            text_tokens += estimate_tokens(record.text)
+    finally:
+        stream.close()
+    usage = Usage(
+        prompt_tokens=records * fixed + text_tokens, completion_tokens=records * per_answer
+    )
+    price = extractor.price_for(body["model"])
+    print(
+        f"records:        {records}"
+        + (f" (+{unreadable} unreadable, they would go to the errors file)" if unreadable else "")
+    )
+    print(
+        f"input tokens:   ~{usage.prompt_tokens} ({fixed} per request for the prompt and "
+        f"schema, {text_tokens} for the texts)"
+    )
+    print(f"output tokens:  ~{usage.completion_tokens} ({per_answer} per answer)")
+    if price is None:
+        print(f"cost:           unknown: no price for the model {body['model']!r}")
+    else:
+        cost = price.cost(usage)
+        print(
+            f"cost:           ~{cost.amount:.4f} {cost.currency} ({body['model']} at "
+            f"{price.input}/{price.output} per 1M input/output tokens)"
+        )
+    print(
+        "(estimated without a tokenizer: ~4 characters per token for ASCII text, ~1 per "
+        "character otherwise; re-asks add to this)"
+    )
+    return EXIT_OK
+
+
+def _format(path: str, stream: Any) -> tuple[Any, Any]:
+    if path == "-":
+        stream, head = sniff(stream)
+        return detect_format(path, head), stream
+    return detect_format(path), stream
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .cache import Cache
+    from .job import Job, JobAborted, JobConfig, count_lines
+    from .progress import make_reporter, summary
+    from .ratelimit import LimitedTransport, RateLimiter
+
+    target = load_schema(args.schema)
+    output: Path = args.output
+    errors: Path = args.errors or output.with_name(
+        output.name.removesuffix(".jsonl") + ".errors.jsonl"
+    )
+    if output.resolve() == errors.resolve():
+        raise ConfigurationError("--errors must be another file than --output")
+    # Check the input before creating anything.
+    stream = open_input(args.input)
+    fmt, stream = _format(args.input, stream)
+    config = JobConfig(
+        input=args.input,
+        output=output,
+        errors=errors,
+        format=fmt,
+        id_field=args.id_field,
+        text_field=args.text_field,
+        concurrency=args.concurrency,
+        budget=args.budget,
+        retry_errors=args.retry_errors,
+        options=_options(args),
+    )
+    total = None
+    if args.input != "-":
+        header = fmt in ("csv", "tsv")
+        total = lambda: count_lines(args.input, header=header)  # noqa: E731
+    caches: list[Cache] = []
+
+    async def run() -> int:
+        limiter = RateLimiter(args.rpm, args.tpm)
+        pool = httpx.Limits(
+            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+        )
+        transport = LimitedTransport(httpx.AsyncHTTPTransport(limits=pool), limiter)
+        async with httpx.AsyncClient(
+            transport=transport, timeout=httpx.Timeout(300, connect=10)
+        ) as client:
+            extractor = AsyncExtractor(
+                model=args.model,
+                base_url=args.base_url,
+                http_client=client,
+                max_transport_retries=BATCH_TRANSPORT_RETRIES,
+            )
+            # No key is a configuration error: say so before any file is created.
+            extractor._endpoint.headers()
+            reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
+            job = Job(config, extractor, target, stream=stream, reporter=reporter, total=total)
+            if args.cache:
+                job.cache = Cache(args.cache)
+                caches.append(job.cache)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError):
+                    loop.add_signal_handler(signum, job.interrupt)
+            try:
+                stats = await job.run()
+            except JobAborted as aborted:
+                print(summary(job.stats), file=sys.stderr)
+                print(
+                    f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
+                    file=sys.stderr,
+                )
+                return EXIT_FAILED
+            finally:
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError):
+                        loop.remove_signal_handler(signum)
+        print(summary(stats), file=sys.stderr)
+        if stats.stopped == "interrupted":
+            return EXIT_INTERRUPTED
+        if stats.stopped == "budget":
+            return EXIT_BUDGET
+        return EXIT_OK
+
+    try:
+        return asyncio.run(run())
+    finally:
+        stream.close()
+        for cache in caches:
+            cache.close()
+
+
+_COMMANDS = {
+    "extract": _cmd_extract,
+    "batch": _cmd_batch,
+    "estimate": _cmd_estimate,
+    "prompt": _cmd_prompt,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("extractor").setLevel(logging.DEBUG)
+    try:
+        return _COMMANDS[args.command](args)
+    except ConfigurationError as exc:
+        print(f"extractor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("extractor: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,28 @@
+"""Test code that calls extractor offline: no network, no key, no cost.
+
+- `FakeModel`: a scripted model served through ``httpx.MockTransport`` (or respx), which
+  records every request it saw; `Reply` builds its answers (content, refusals, truncation,
+  HTTP errors, dropped connections; streamed when the request asks for a stream).
+- `Recorder` / `Replayer`: record real exchanges to a JSONL file without credentials, then
+  replay them offline; a request that matches no recording fails with a diff.
+- The pytest plugin (``extractor.testing.plugin``) provides the ``extractor_fake`` fixture.
+"""
+
+from .exchange import SeenRequest
+from .fake import FAKE_API_KEY, FakeModel, FakeModelExhausted, Handler
+from .record import Recorder, Replayer, ReplayMismatch, cassette
+from .replies import Reply, estimate_tokens
+
+__all__ = [
+    "FAKE_API_KEY",
+    "FakeModel",
+    "FakeModelExhausted",
+    "Handler",
+    "Recorder",
+    "ReplayMismatch",
+    "Replayer",
+    "Reply",
+    "SeenRequest",
+    "cassette",
+    "estimate_tokens",
+]
