@@ -103,7 +103,7 @@ _DONE = 9  # the root value is complete; the rest is ignored
 
 _WS = re.compile(r"[ \t\n\r]*")
 _WORD_CHARS = re.compile(r"[\w.+\-$]*")
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")  # ASCII digits only
 _KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')  # a plain key and its ':'
 _PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # a string with nothing to decode
 _BARE_KEY_COLON = re.compile(r"([\w.+\-$]+)[ \t\n\r]*:[ \t\n\r]*")  # an unquoted key and its ':'
@@ -114,7 +114,7 @@ _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
 _FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
-_NUMBERISH = re.compile(r"[-+\d.eE]*")
+_NUMBERISH = re.compile(r"[-+0-9.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _PROSE_STOP = re.compile(r"[\[{`]")

@@ -95,6 +95,11 @@ def test_numbers_keep_their_json_types() -> None:
     assert type(loads("[-0,]")[0]) is int
 
 
+def test_only_ascii_digits_make_numbers_as_in_json() -> None:
+    with pytest.raises(ParseError):
+        loads("[1\u0663,]")  # ARABIC-INDIC DIGIT THREE: int() would take it, JSON does not
+
+
 def test_scalar_roots_are_returned_when_they_are_valid_json() -> None:
     assert loads('"text"') == "text"
     assert loads(" 42 ") == 42
