@@ -851,6 +851,8 @@ class IncrementalParser:
             return
         if self._shown:
             self._replace(text)
+            if self._stack[-1] is self._items_list:
+                self._items.append(text)
             self._changed = True
             self._mode = _AFTER
         else:

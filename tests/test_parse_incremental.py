@@ -232,6 +232,20 @@ def test_pop_items_for_a_root_array_and_a_nested_path(size: int) -> None:
         assert seen == rows
 
 
+@pytest.mark.parametrize("partial_strings", [False, True])
+def test_string_items_shown_growing_are_still_handed_out(partial_strings: bool) -> None:
+    text = '{"names": ["Ada Lovelace", "Grace Hopper", "Alan Turing"]}'
+    for size in (1, 3, 8):
+        parser = IncrementalParser(item_path=("names",), partial_strings=partial_strings)
+        seen: list[Any] = []
+        for start in range(0, len(text), size):
+            parser.feed(text[start : start + size])
+            seen.extend(parser.pop_items())
+        parser.finish()
+        seen.extend(parser.pop_items())
+        assert seen == ["Ada Lovelace", "Grace Hopper", "Alan Turing"], size
+
+
 def test_items_cut_off_at_the_end_are_completed_by_finish() -> None:
     parser = IncrementalParser(item_path=("people",))
     parser.feed('{"people": [{"a": 1}, {"a": 2, "b": "x')
