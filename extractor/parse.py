@@ -232,6 +232,7 @@ class IncrementalParser:
         self._shown = False  # a growing string is already attached to its container
         self._grew = False
         self._word_start = 0
+        self._bare_key = False  # the root object's first key was a bare word
         self._after_comma = False
         self._comment_return = _VALUE
         # before the root
@@ -322,7 +323,7 @@ class IncrementalParser:
                 self._scan(s, pos, final)
                 return
             except _Syntax as exc:
-                abandoned = self._abandon_root()
+                abandoned = self._abandon_root(s, exc.at)
                 if not abandoned or self._first_error is None:
                     error = ParseError(
                         f"{exc.message} at position {self._base + exc.at}",
@@ -334,9 +335,21 @@ class IncrementalParser:
                     self._first_error = error
                 pos = exc.resume
 
-    def _abandon_root(self) -> bool:
-        """Go back to skipping prose if the failed root showed nothing yet: '[note] {...}'."""
-        if len(self._stack) != 1 or self._stack[0]:
+    def _abandon_root(self, s: str, at: int) -> bool:
+        """Go back to skipping prose if the failed root was prose: '[note] {...}', '{name}'.
+
+        Only a root that shows nothing yet, and that failed before looking like JSON: an
+        object only at its first key (a bad start, or a bare word with no colon after it),
+        and never at a quote or a bracket.
+        """
+        stack = self._stack
+        if len(stack) != 1 or stack[0]:
+            return False
+        if type(stack[0]) is dict and not (
+            self._mode == _KEY or (self._mode == _COLON and self._bare_key)
+        ):
+            return False
+        if 0 <= at < len(s) and s[at] in "\"'{[":  # (a word's error is at its start: a letter)
             return False
         self._stack.clear()
         self._keys.clear()
@@ -511,6 +524,11 @@ class IncrementalParser:
         if c == "`":  # a closing markdown fence: the root was cut off before it
             self._close_all(pos)
             return pos
+        if c == "," and (mode == _KEY or (mode == _VALUE and type(self._stack[-1]) is list)):
+            # '[1,,2]', '{, "a": 1}'; but in '{"a": ,}' a value is missing
+            self._repair("extra comma")
+            self._after_comma = True
+            return pos + 1
         if mode == _AFTER:
             if c == "}" or c == "]":
                 return self._close(s, pos)
@@ -616,6 +634,7 @@ class IncrementalParser:
 
     def _start_root(self, container: Any) -> None:
         self._root = container
+        self._bare_key = False
         self._root_after_prose = self._prose_seen
         if self._prose_seen:
             self._repair("surrounding prose")
@@ -915,6 +934,7 @@ class IncrementalParser:
         self._parts = []
         if self._is_key:
             self._repair("unquoted key")
+            self._bare_key = True
             self._keys[-1] = token
             self._mode = _COLON
             return

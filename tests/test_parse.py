@@ -132,6 +132,8 @@ REPAIRS = [
     ('{"a": [1, 2}', {"a": [1, 2]}, ("mismatched bracket",)),
     ('{"a": 1 "b": 2}', {"a": 1, "b": 2}, ("missing comma",)),
     ("[1 2 3]", [1, 2, 3], ("missing comma",)),
+    ("[, 1,, 2]", [1, 2], ("extra comma",)),
+    ('{\n, "a": 1,, "b": 2}', {"a": 1, "b": 2}, ("extra comma",)),
     (
         '{"q": "He said "hi" twice", "n": 1}',
         {"q": 'He said "hi" twice', "n": 1},
@@ -235,6 +237,9 @@ def test_text_after_the_root_is_ignored() -> None:
         ('{"a": 1, "b": bogus, "c": 2}', 14),
         ('{"a": [1, 2]]', 12),
         ('{"a": @}', 6),
+        ('{"a": , "b": 1}', 6),
+        ('{"items",: [1, 2]}', 8),
+        ('{True\n "items": [1, 2]}', 7),
     ],
 )
 def test_unrecoverable_text_raises_parse_error_with_position(text: str, position: int) -> None:
