@@ -61,10 +61,31 @@ def parse(text: str) -> Parsed:
         return Parsed(json.loads(text))
     except (ValueError, RecursionError):
         pass
-    parser = IncrementalParser()
-    parser.feed(text)
-    result = parser.finish()
-    return _prefer_object(text, parser, result)
+    error: ParseError | None = None
+    start = 0
+    for _ in range(_ROOT_ATTEMPTS):
+        parser = IncrementalParser()
+        parser._consumed = start  # so that positions count from the start of ``text``
+        try:
+            parser.feed(text[start:])
+            result = parser.finish()
+        except ParseError as exc:
+            # the root that got furthest is the likeliest to be the answer: report its error
+            if error is None or (
+                parser.root_start is not None and (exc.position or 0) > (error.position or 0)
+            ):
+                error = exc
+            # a root found after prose may be prose itself ('Step [2/3]: {...}'): look past it
+            if parser.root_start is None or not parser.root_after_prose:
+                break
+            start = parser.root_start + 1
+            continue
+        return _prefer_object(text, parser, result)
+    assert error is not None
+    raise error
+
+
+_ROOT_ATTEMPTS = 3  # roots tried by parse(), each a pass over at most the rest of the text
 
 
 def _prefer_object(text: str, parser: IncrementalParser, result: Parsed) -> Parsed:
@@ -78,6 +99,7 @@ def _prefer_object(text: str, parser: IncrementalParser, result: Parsed) -> Pars
     if "{" not in text[end:]:
         return result
     second = IncrementalParser()
+    second._consumed = end
     try:
         second.feed(text[end:])
         found = second.finish()
@@ -225,6 +247,7 @@ class IncrementalParser:
         self._first_error: ParseError | None = None
         self._finished: Parsed | None = None
         self._end: int | None = None
+        self._root_start: int | None = None
         # the token in progress
         self._parts: list[str] = []
         self._quote = '"'
@@ -256,6 +279,11 @@ class IncrementalParser:
     def end(self) -> int | None:
         """Offset just past the root value once it is complete, else None."""
         return self._end
+
+    @property
+    def root_start(self) -> int | None:
+        """Offset of the root's first bracket once it has started, else None."""
+        return self._root_start
 
     @property
     def root_after_prose(self) -> bool:
@@ -355,6 +383,7 @@ class IncrementalParser:
         self._keys.clear()
         self._on_path.clear()
         self._root = None
+        self._root_start = None
         self._items_list = None
         self._repairs = dict(self._repairs_before_root)
         self._mode = _PROSE
@@ -614,7 +643,7 @@ class IncrementalParser:
                 top.append(container)
             on_path = self._on_path[-1] and self._path_step(len(stack) - 1, key)
         else:
-            self._start_root(container)
+            self._start_root(container, pos)
             on_path = self._item_path is not None
         stack.append(container)
         self._keys.append(None)
@@ -632,8 +661,9 @@ class IncrementalParser:
         path = self._item_path
         return path is not None and depth < len(path) and path[depth] == key
 
-    def _start_root(self, container: Any) -> None:
+    def _start_root(self, container: Any, pos: int) -> None:
         self._root = container
+        self._root_start = self._base + pos
         self._bare_key = False
         self._root_after_prose = self._prose_seen
         if self._prose_seen:
@@ -678,7 +708,7 @@ class IncrementalParser:
         stack = self._stack
         stack = self._stack
         if not stack:
-            self._start_root(value)
+            self._start_root(value, pos)
             self._collect_items(value, 0)
             self._end_root(end)
             return end

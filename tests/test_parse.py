@@ -211,6 +211,18 @@ def test_an_object_is_preferred_to_an_array_met_first_in_prose() -> None:
     assert loads("Use the format {name}: {'name': 'x'}") == {"name": "x"}
 
 
+def test_a_bracket_in_prose_that_fails_after_a_value_is_looked_past() -> None:
+    assert loads('Step [2/3]: here is the JSON {"a": 1}') == {"a": 1}
+    assert loads('Step [2/3] and [4 x] then {"a": [1,]}') == {"a": [1]}
+
+
+def test_the_error_reported_is_the_one_from_the_root_that_got_furthest() -> None:
+    with pytest.raises(ParseError) as info:
+        loads('Step [2/3]: {"a": 1, bogus}')
+    assert info.value.position == 26
+    assert "expected ':'" in str(info.value)
+
+
 def test_an_array_is_returned_when_there_is_no_object_after_it() -> None:
     assert loads("The values: [1, 2, 3].") == [1, 2, 3]
     assert loads('The people: [{"a": 1}, {"a": 2}] - done') == [{"a": 1}, {"a": 2}]
