@@ -79,11 +79,11 @@ def main() -> None:
 
         print("-- ex.stream_items(Ingredient, ...): each item once complete and valid")
         with ex.stream_items(Ingredient, TEXT, instructions="List the ingredients.") as items:
-            for event in items:
-                if isinstance(event, ItemReady):
-                    print(f"  {event.index + 1}. {event.value.name}: {event.value.amount}")
-                elif isinstance(event, ItemInvalid):
-                    print(f"  item {event.index + 1} is invalid: {event.errors[0]}")
+            for item in items:
+                if isinstance(item, ItemReady):
+                    print(f"  {item.index + 1}. {item.value.name}: {item.value.amount}")
+                elif isinstance(item, ItemInvalid):
+                    print(f"  item {item.index + 1} is invalid: {item.errors[0]}")
 
 
 def show(recipe: Recipe, printed: dict[str, int], *, final: bool) -> None:

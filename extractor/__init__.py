@@ -4,6 +4,7 @@ from extractor import Extractor
 person = Extractor().extract(Person, "Ada Lovelace, born 1815 in London")
 """
 
+from .batch import RecordResult
 from .client import AsyncExtractor, Extractor
 from .cost import Cost, Price, Usage
 from .errors import (
@@ -29,11 +30,23 @@ from .errors import (
 from .parse import loads
 from .request import CallOptions, ModelRules
 from .result import Attempt, Extraction
+from .stream import (
+    AsyncExtractionStream,
+    Done,
+    ExtractionStream,
+    ItemEvent,
+    ItemInvalid,
+    ItemReady,
+    Restart,
+    Snapshot,
+    StreamEvent,
+)
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AsyncExtractionStream",
     "AsyncExtractor",
     "Attempt",
     "AuthenticationError",
@@ -42,19 +55,28 @@ __all__ = [
     "CallOptions",
     "ConfigurationError",
     "Cost",
+    "Done",
     "ErrorDetail",
     "Extraction",
     "ExtractionError",
+    "ExtractionStream",
     "Extractor",
+    "ItemEvent",
+    "ItemInvalid",
+    "ItemReady",
     "ModelRules",
     "NotFoundError",
     "ParseError",
     "PermissionDeniedError",
     "Price",
     "RateLimitError",
+    "RecordResult",
     "RefusalError",
+    "Restart",
     "ServerError",
+    "Snapshot",
     "StreamError",
+    "StreamEvent",
     "TruncatedError",
     "Usage",
     "ValidationFailed",

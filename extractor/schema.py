@@ -16,9 +16,12 @@ __all__ = ["compact", "drop_unrequested_nulls", "render", "strict"]
 _NAME_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
 
 
+_NOISE = frozenset({"title", "$schema", "$id", "$comment"})
+
+
 def compact(schema: Any) -> Any:
     """Drop what costs tokens and tells the model nothing: titles (pydantic derives them from
-    the names right beside them) and ``default: null``."""
+    the names right beside them), ``$schema``/``$id``/``$comment`` and ``default: null``."""
     return _compact(schema, in_name_map=False)
 
 
@@ -26,7 +29,7 @@ def _compact(node: Any, *, in_name_map: bool) -> Any:
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
-            if not in_name_map and (key == "title" or (key == "default" and value is None)):
+            if not in_name_map and (key in _NOISE or (key == "default" and value is None)):
                 continue
             out[key] = _compact(value, in_name_map=not in_name_map and key in _NAME_MAPS)
         return out

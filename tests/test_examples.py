@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -32,9 +31,6 @@ EXPECTED = {
     "batch_csv": ["12 tickets: 12 ok, 0 failed", "billing"],
 }
 
-# Examples of features that land separately: skipped only while their module is absent.
-NEEDS = {"streaming": "extractor.stream", "batch_csv": "extractor.batch"}
-
 
 def run(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("EXTRACTOR_API_KEY", "OPENAI_API_KEY")}
@@ -56,9 +52,6 @@ def test_every_example_is_covered() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_offline(name: str) -> None:
-    module = NEEDS.get(name)
-    if module and importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not on this branch yet")
     result = run(name, "--offline")
     assert result.returncode == 0, result.stderr
     for line in EXPECTED[name]:

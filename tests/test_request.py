@@ -48,6 +48,19 @@ def test_prompt_schema_is_compact_and_keeps_descriptions(ex):
     assert rendered in ex.request_body(Person, "x")["messages"][0]["content"]
 
 
+def test_schema_bookkeeping_is_not_sent_to_the_model(ex):
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://example.com/contact.json",
+        "$comment": "internal",
+        "type": "object",
+        "properties": {"email": {"type": "string", "description": "Work email"}},
+    }
+    system = ex.request_body(schema, "x")["messages"][0]["content"]
+    assert "json-schema.org" not in system and "example.com" not in system
+    assert "internal" not in system and "Work email" in system
+
+
 def test_enums_and_constraints_reach_the_prompt(ex):
     from typing import Literal
 

@@ -35,6 +35,7 @@ def test_extract_with_schema_returns_the_answer(name: str, mode: Mode) -> None:
         where = request.system if mode == "json" else json.dumps(request.body, ensure_ascii=False)
         for description in descriptions(schema):
             assert json.dumps(description, ensure_ascii=False)[1:-1] in where, description
+        assert "$schema" not in request.system  # for editors and validators, not the model
 
 
 def test_relative_schema_path_from_the_project_root(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,9 +7,8 @@ import pytest
 from pydantic import BaseModel
 
 from extractor import RefusalError, StreamError, TruncatedError
+from extractor.stream import Done, Snapshot
 from extractor.testing import FakeModel, Reply
-
-stream = pytest.importorskip("extractor.stream", reason="streaming is not on this branch yet")
 
 
 class Item(BaseModel):
@@ -30,8 +29,8 @@ def test_streamed_answer_gives_snapshots_then_the_value(read_size: int | None) -
     fake = FakeModel().then(Reply.answer(ORDER, chunk_chars=3, read_size=read_size))
     with fake.extractor().stream(Order, "order text") as events:
         seen = list(events)
-    assert isinstance(seen[-1], stream.Done) and seen[-1].value == ORDER
-    snapshots = [e.value for e in seen if isinstance(e, stream.Snapshot)]
+    assert isinstance(seen[-1], Done) and seen[-1].value == ORDER
+    snapshots = [e.value for e in seen if isinstance(e, Snapshot)]
     assert len(snapshots) > 3
     counts = [len(s.items or []) for s in snapshots]
     assert counts == sorted(counts) and counts[-1] >= 4  # items appear one by one, never vanish
@@ -46,7 +45,7 @@ def test_stream_items_and_a_reask_restart() -> None:
         seen = list(events)
     kinds = [type(e).__name__ for e in seen]
     assert "Restart" in kinds or "ItemInvalid" in kinds
-    assert seen[-1].value == ORDER.items
+    assert isinstance(seen[-1], Done) and seen[-1].value == ORDER.items
     assert len(fake.requests) == 2
 
 
@@ -77,4 +76,4 @@ async def test_async_stream() -> None:
     fake = FakeModel().then(Reply.answer(ORDER, chunk_chars=4))
     async with fake.async_extractor() as aex, aex.stream(Order, "order text") as events:
         seen = [event async for event in events]
-    assert seen[-1].value == ORDER
+    assert isinstance(seen[-1], Done) and seen[-1].value == ORDER
