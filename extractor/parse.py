@@ -140,6 +140,12 @@ _NUMBERISH = re.compile(r"[-+0-9.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _PROSE_STOP = re.compile(r"[\[{`]")
+# what may follow a root's first bracket (within _PEEK characters) for it to be taken as JSON
+_ARRAY_START = re.compile(
+    r"""[ \t\n\r]*(?:[\[\]{"'\-0-9/#,]|(?:true|false|null|True|False|None|NaN|Infinity)\W)"""
+)
+_OBJECT_START = re.compile(r"""[ \t\n\r]*(?:["'}/#,]|[\w$.+\-]+[ \t\n\r]*:)""")
+_PEEK = 256
 _FENCE_LANG = re.compile(r"[^\n{\[`]*")
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
 _JSON_FENCES = frozenset({"", "json", "jsonc", "json5", "javascript", "js"})
@@ -421,7 +427,7 @@ class IncrementalParser:
                 elif mode == _WORD:
                     pos = self._word(s, pos, final)
                 elif mode == _PROSE:
-                    pos = self._prose(s, pos)
+                    pos = self._prose(s, pos, final)
                 elif mode == _DONE:
                     if not self._trailing_seen and s[pos:].strip(" \t\r\n`"):
                         self._trailing_seen = True
@@ -1063,8 +1069,12 @@ class IncrementalParser:
 
     # -- before the root --------------------------------------------------------------------
 
-    def _prose(self, s: str, pos: int) -> int:
-        """Skip prose and markdown fences up to the root's '{' or '['."""
+    def _prose(self, s: str, pos: int, final: bool) -> int:
+        """Skip prose and markdown fences up to the root's '{' or '['.
+
+        A bracket starts the root only if what follows it looks like JSON ('[1', '{"a"',
+        '{a:'), judged on the next ``_PEEK`` characters; '[note]' and '{name}' stay prose.
+        """
         n = len(s)
         while pos < n:
             if self._reading_lang:
@@ -1104,5 +1114,15 @@ class IncrementalParser:
                 self._prose_seen = True
                 pos += 1
             else:
-                return self._open(s, pos)
+                looks = _ARRAY_START if s[pos] == "[" else _OBJECT_START
+                end = pos + 1 + _PEEK
+                if looks.match(s, pos + 1, end) is not None or (
+                    end <= n and _WS.fullmatch(s, pos + 1, end) is not None  # maybe
+                ):
+                    return self._open(s, pos)
+                if end > n and not final:  # cannot tell yet: wait for more
+                    self._carry = s[pos:]
+                    return n
+                self._prose_seen = True
+                pos += 1
         return pos

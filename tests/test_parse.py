@@ -251,7 +251,7 @@ def test_text_after_the_root_is_ignored() -> None:
         ('{"a": @}', 6),
         ('{"a": , "b": 1}', 6),
         ('{"items",: [1, 2]}', 8),
-        ('{True\n "items": [1, 2]}', 7),
+        ('{"items": [1, 2] "x"}', 20),
     ],
 )
 def test_unrecoverable_text_raises_parse_error_with_position(text: str, position: int) -> None:

@@ -122,7 +122,8 @@ def snapshots(text: str, size: int, **options: Any) -> tuple[list[Any], Parsed]:
         changed = parser.feed(text[start : start + size])
         shot = copy.deepcopy(parser.value)
         assert changed or not shots or shot == shots[-1]
-        shots.append(shot)
+        if shot is not None or shots:  # None until the root starts
+            shots.append(shot)
     return shots, parser.finish()
 
 
@@ -264,6 +265,21 @@ def test_prose_and_fences_around_the_root_are_skipped_while_streaming() -> None:
     for char in text:
         parser.feed(char)
     assert parser.finish() == Parsed({"a": [1, 2]}, True, ("surrounding prose", "markdown fence"))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('[note] {name} [trueish] {"a": 1}', {"a": 1}),
+        ("[true, 1]", [True, 1]),
+        ("{a: 1}", {"a": 1}),
+        ("[" + " " * 300 + "1]", [1]),
+        ('{ // why\n "a": 1}', {"a": 1}),
+    ],
+)
+def test_a_bracket_starts_the_root_only_if_json_follows(text: str, value: Any) -> None:
+    for i in range(len(text) + 1):
+        assert feed_all([text[:i], text[i:]]).value == value, i
 
 
 def test_a_syntax_error_inside_the_root_is_raised_from_feed_and_stays() -> None:
