@@ -135,6 +135,7 @@ _QUOTE_LOOKAHEAD = 64  # whitespace after a quote beyond this: the quote closed 
 _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
+_EMPTY = {"[": "[]", "{": "{}"}
 _FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _NUMBERISH = re.compile(r"[-+0-9.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
@@ -528,6 +529,9 @@ class IncrementalParser:
                         end = m.end()
                     except ValueError:  # more digits than int() accepts: the helper says so
                         pass
+            elif c in _EMPTY and s.startswith(_EMPTY[c], pos):  # '[]', '{}': nothing to push
+                value = [] if c == "[" else {}
+                end = pos + 2
             elif c in _FAST_LITERALS:
                 word, value = _FAST_LITERALS[c]
                 if s.startswith(word, pos) and pos + len(word) < n:
