@@ -642,7 +642,17 @@ class IncrementalParser:
             # broken all over (a trailing comma in every object): try less and less often
             self._c_skip = self._c_backoff
             self._c_backoff = min(2 * self._c_backoff + 1, 63)
-        container: Any = {} if s[pos] == "{" else []
+        n = len(s)
+        self._push({} if s[pos] == "{" else [], pos)
+        pos += 1
+        while pos < n and s[pos] == "[" and type(stack[-1]) is list:  # '[[[': push them all here
+            self._push([], pos)
+            pos += 1
+        return pos
+
+    def _push(self, container: Any, pos: int) -> None:
+        """Attach a new container to the open one (or make it the root) and open it."""
+        stack = self._stack
         if stack:
             top = stack[-1]
             if type(top) is dict:
@@ -665,7 +675,6 @@ class IncrementalParser:
         self._mode = _KEY if type(container) is dict else _VALUE
         self._after_comma = False
         self._changed = True
-        return pos + 1
 
     def _path_step(self, depth: int, key: Any) -> bool:
         path = self._item_path
@@ -766,9 +775,14 @@ class IncrementalParser:
             while type(stack[-1]) is not want:
                 self._pop()
         self._pop()
+        pos += 1
+        n = len(s)
+        while stack and pos < n and s[pos] == ("}" if type(stack[-1]) is dict else "]"):
+            self._pop()  # ']]]': close them all here
+            pos += 1
         if not stack:
-            self._end_root(pos + 1)
-        return pos + 1
+            self._end_root(pos)
+        return pos
 
     def _pop(self) -> None:
         child = self._stack.pop()
