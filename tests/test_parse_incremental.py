@@ -216,6 +216,17 @@ def test_pop_items_gives_each_completed_element_once_in_order(size: int) -> None
     assert parser.pop_items() == []
 
 
+def items_of(text: str, size: int, **options: Any) -> list[Any]:
+    """Every item popped while ``text`` is fed in chunks of ``size``, then at finish."""
+    parser = IncrementalParser(**options)
+    seen: list[Any] = []
+    for start in range(0, len(text), size):
+        parser.feed(text[start : start + size])
+        seen.extend(parser.pop_items())
+    parser.finish()
+    return seen + parser.pop_items()
+
+
 @pytest.mark.parametrize("size", [1, 7, 10_000])
 def test_pop_items_for_a_root_array_and_a_nested_path(size: int) -> None:
     rows = [{"sku": f"A{i}", "qty": i} for i in range(30)]
@@ -223,28 +234,15 @@ def test_pop_items_for_a_root_array_and_a_nested_path(size: int) -> None:
         ((), "```json\n" + json.dumps(rows) + "\n```"),
         (("data", 1, "rows"), json.dumps({"data": [{"rows": [0]}, {"rows": rows}]})),
     ]:
-        parser = IncrementalParser(item_path=item_path)
-        seen: list[Any] = []
-        for start in range(0, len(text), size):
-            parser.feed(text[start : start + size])
-            seen.extend(parser.pop_items())
-        parser.finish()
-        seen.extend(parser.pop_items())
-        assert seen == rows
+        assert items_of(text, size, item_path=item_path) == rows
 
 
 @pytest.mark.parametrize("partial_strings", [False, True])
 def test_string_items_shown_growing_are_still_handed_out(partial_strings: bool) -> None:
     text = '{"names": ["Ada Lovelace", "Grace Hopper", "Alan Turing"]}'
     for size in (1, 3, 8):
-        parser = IncrementalParser(item_path=("names",), partial_strings=partial_strings)
-        seen: list[Any] = []
-        for start in range(0, len(text), size):
-            parser.feed(text[start : start + size])
-            seen.extend(parser.pop_items())
-        parser.finish()
-        seen.extend(parser.pop_items())
-        assert seen == ["Ada Lovelace", "Grace Hopper", "Alan Turing"], size
+        items = items_of(text, size, item_path=("names",), partial_strings=partial_strings)
+        assert items == ["Ada Lovelace", "Grace Hopper", "Alan Turing"], size
 
 
 def test_items_cut_off_at_the_end_are_completed_by_finish() -> None:
