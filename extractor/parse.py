@@ -61,10 +61,31 @@ def parse(text: str) -> Parsed:
         return Parsed(json.loads(text))
     except (ValueError, RecursionError):
         pass
-    parser = IncrementalParser()
-    parser.feed(text)
-    result = parser.finish()
-    return _prefer_object(text, parser, result)
+    error: ParseError | None = None
+    start = 0
+    for _ in range(_ROOT_ATTEMPTS):
+        parser = IncrementalParser()
+        parser._consumed = start  # so that positions count from the start of ``text``
+        try:
+            parser.feed(text[start:])
+            result = parser.finish()
+        except ParseError as exc:
+            # the root that got furthest is the likeliest to be the answer: report its error
+            if error is None or (
+                parser.root_start is not None and (exc.position or 0) > (error.position or 0)
+            ):
+                error = exc
+            # a root found after prose may be prose itself ('Step [2/3]: {...}'): look past it
+            if parser.root_start is None or not parser.root_after_prose:
+                break
+            start = parser.root_start + 1
+            continue
+        return _prefer_object(text, parser, result)
+    assert error is not None
+    raise error
+
+
+_ROOT_ATTEMPTS = 3  # roots tried by parse(), each a pass over at most the rest of the text
 
 
 def _prefer_object(text: str, parser: IncrementalParser, result: Parsed) -> Parsed:
@@ -78,6 +99,7 @@ def _prefer_object(text: str, parser: IncrementalParser, result: Parsed) -> Pars
     if "{" not in text[end:]:
         return result
     second = IncrementalParser()
+    second._consumed = end
     try:
         second.feed(text[end:])
         found = second.finish()
@@ -103,7 +125,7 @@ _DONE = 9  # the root value is complete; the rest is ignored
 
 _WS = re.compile(r"[ \t\n\r]*")
 _WORD_CHARS = re.compile(r"[\w.+\-$]*")
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")  # ASCII digits only
 _KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')  # a plain key and its ':'
 _PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # a string with nothing to decode
 _BARE_KEY_COLON = re.compile(r"([\w.+\-$]+)[ \t\n\r]*:[ \t\n\r]*")  # an unquoted key and its ':'
@@ -113,11 +135,18 @@ _QUOTE_LOOKAHEAD = 64  # whitespace after a quote beyond this: the quote closed 
 _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
+_EMPTY = {"[": "[]", "{": "{}"}
 _FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
-_NUMBERISH = re.compile(r"[-+\d.eE]*")
+_NUMBERISH = re.compile(r"[-+0-9.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 _CONTROL = re.compile(r"[\x00-\x1f]")
 _PROSE_STOP = re.compile(r"[\[{`]")
+# what may follow a root's first bracket (within _PEEK characters) for it to be taken as JSON
+_ARRAY_START = re.compile(
+    r"""[ \t\n\r]*(?:[\[\]{"'\-0-9/#,]|(?:true|false|null|True|False|None|NaN|Infinity)\W)"""
+)
+_OBJECT_START = re.compile(r"""[ \t\n\r]*(?:["'}/#,]|[\w$.+\-]+[ \t\n\r]*:)""")
+_PEEK = 256
 _FENCE_LANG = re.compile(r"[^\n{\[`]*")
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
 _JSON_FENCES = frozenset({"", "json", "jsonc", "json5", "javascript", "js"})
@@ -225,6 +254,7 @@ class IncrementalParser:
         self._first_error: ParseError | None = None
         self._finished: Parsed | None = None
         self._end: int | None = None
+        self._root_start: int | None = None
         # the token in progress
         self._parts: list[str] = []
         self._quote = '"'
@@ -232,6 +262,7 @@ class IncrementalParser:
         self._shown = False  # a growing string is already attached to its container
         self._grew = False
         self._word_start = 0
+        self._bare_key = False  # the root object's first key was a bare word
         self._after_comma = False
         self._comment_return = _VALUE
         # before the root
@@ -241,7 +272,6 @@ class IncrementalParser:
         self._lang = ""
         self._json_fence = True
         self._prose_seen = False
-        self._root_in_fence = False
         self._root_after_prose = False
         self._trailing_seen = False
 
@@ -256,6 +286,11 @@ class IncrementalParser:
     def end(self) -> int | None:
         """Offset just past the root value once it is complete, else None."""
         return self._end
+
+    @property
+    def root_start(self) -> int | None:
+        """Offset of the root's first bracket once it has started, else None."""
+        return self._root_start
 
     @property
     def root_after_prose(self) -> bool:
@@ -304,7 +339,11 @@ class IncrementalParser:
             if self._first_error is not None:
                 raise self._first_error
             raise ParseError("no JSON object or array found in the answer", position=self._consumed)
-        self._close_all(self._consumed - self._base)
+        try:
+            self._close_all(self._consumed - self._base)
+        except ParseError as exc:
+            self._error = exc
+            raise
         self._finished = Parsed(self._root, bool(self._repairs), tuple(self._repairs))
         return self._finished
 
@@ -312,14 +351,14 @@ class IncrementalParser:
 
     def _run(self, s: str, final: bool) -> None:
         """Scan ``s``; on a syntax error either give up an empty root found in prose or raise."""
-        self._budget = 10 * len(s) + 65536
+        self._budget = 10 * len(s) + 4096
         pos = 0
         while True:
             try:
                 self._scan(s, pos, final)
                 return
             except _Syntax as exc:
-                abandoned = self._abandon_root()
+                abandoned = self._abandon_root(s, exc.at)
                 if not abandoned or self._first_error is None:
                     error = ParseError(
                         f"{exc.message} at position {self._base + exc.at}",
@@ -331,14 +370,27 @@ class IncrementalParser:
                     self._first_error = error
                 pos = exc.resume
 
-    def _abandon_root(self) -> bool:
-        """Go back to skipping prose if the failed root showed nothing yet: '[note] {...}'."""
-        if len(self._stack) != 1 or self._stack[0]:
+    def _abandon_root(self, s: str, at: int) -> bool:
+        """Go back to skipping prose if the failed root was prose: '[note] {...}', '{name}'.
+
+        Only a root that shows nothing yet, and that failed before looking like JSON: an
+        object only at its first key (a bad start, or a bare word with no colon after it),
+        and never at a quote or a bracket.
+        """
+        stack = self._stack
+        if len(stack) != 1 or stack[0]:
+            return False
+        if type(stack[0]) is dict and not (
+            self._mode == _KEY or (self._mode == _COLON and self._bare_key)
+        ):
+            return False
+        if 0 <= at < len(s) and s[at] in "\"'{[":  # (a word's error is at its start: a letter)
             return False
         self._stack.clear()
         self._keys.clear()
         self._on_path.clear()
         self._root = None
+        self._root_start = None
         self._items_list = None
         self._repairs = dict(self._repairs_before_root)
         self._mode = _PROSE
@@ -376,7 +428,7 @@ class IncrementalParser:
                 elif mode == _WORD:
                     pos = self._word(s, pos, final)
                 elif mode == _PROSE:
-                    pos = self._prose(s, pos)
+                    pos = self._prose(s, pos, final)
                 elif mode == _DONE:
                     if not self._trailing_seen and s[pos:].strip(" \t\r\n`"):
                         self._trailing_seen = True
@@ -477,6 +529,9 @@ class IncrementalParser:
                         end = m.end()
                     except ValueError:  # more digits than int() accepts: the helper says so
                         pass
+            elif c in _EMPTY and s.startswith(_EMPTY[c], pos):  # '[]', '{}': nothing to push
+                value = [] if c == "[" else {}
+                end = pos + 2
             elif c in _FAST_LITERALS:
                 word, value = _FAST_LITERALS[c]
                 if s.startswith(word, pos) and pos + len(word) < n:
@@ -508,6 +563,11 @@ class IncrementalParser:
         if c == "`":  # a closing markdown fence: the root was cut off before it
             self._close_all(pos)
             return pos
+        if c == "," and (mode == _KEY or (mode == _VALUE and type(self._stack[-1]) is list)):
+            # '[1,,2]', '{, "a": 1}'; but in '{"a": ,}' a value is missing
+            self._repair("extra comma")
+            self._after_comma = True
+            return pos + 1
         if mode == _AFTER:
             if c == "}" or c == "]":
                 return self._close(s, pos)
@@ -582,7 +642,17 @@ class IncrementalParser:
             # broken all over (a trailing comma in every object): try less and less often
             self._c_skip = self._c_backoff
             self._c_backoff = min(2 * self._c_backoff + 1, 63)
-        container: Any = {} if s[pos] == "{" else []
+        n = len(s)
+        self._push({} if s[pos] == "{" else [], pos)
+        pos += 1
+        while pos < n and s[pos] == "[" and type(stack[-1]) is list:  # '[[[': push them all here
+            self._push([], pos)
+            pos += 1
+        return pos
+
+    def _push(self, container: Any, pos: int) -> None:
+        """Attach a new container to the open one (or make it the root) and open it."""
+        stack = self._stack
         if stack:
             top = stack[-1]
             if type(top) is dict:
@@ -593,7 +663,7 @@ class IncrementalParser:
                 top.append(container)
             on_path = self._on_path[-1] and self._path_step(len(stack) - 1, key)
         else:
-            self._start_root(container)
+            self._start_root(container, pos)
             on_path = self._item_path is not None
         stack.append(container)
         self._keys.append(None)
@@ -605,15 +675,15 @@ class IncrementalParser:
         self._mode = _KEY if type(container) is dict else _VALUE
         self._after_comma = False
         self._changed = True
-        return pos + 1
 
     def _path_step(self, depth: int, key: Any) -> bool:
         path = self._item_path
         return path is not None and depth < len(path) and path[depth] == key
 
-    def _start_root(self, container: Any) -> None:
+    def _start_root(self, container: Any, pos: int) -> None:
         self._root = container
-        self._root_in_fence = self._in_fence
+        self._root_start = self._base + pos
+        self._bare_key = False
         self._root_after_prose = self._prose_seen
         if self._prose_seen:
             self._repair("surrounding prose")
@@ -657,7 +727,7 @@ class IncrementalParser:
         stack = self._stack
         stack = self._stack
         if not stack:
-            self._start_root(value)
+            self._start_root(value, pos)
             self._collect_items(value, 0)
             self._end_root(end)
             return end
@@ -705,9 +775,14 @@ class IncrementalParser:
             while type(stack[-1]) is not want:
                 self._pop()
         self._pop()
+        pos += 1
+        n = len(s)
+        while stack and pos < n and s[pos] == ("}" if type(stack[-1]) is dict else "]"):
+            self._pop()  # ']]]': close them all here
+            pos += 1
         if not stack:
-            self._end_root(pos + 1)
-        return pos + 1
+            self._end_root(pos)
+        return pos
 
     def _pop(self) -> None:
         child = self._stack.pop()
@@ -849,6 +924,8 @@ class IncrementalParser:
             return
         if self._shown:
             self._replace(text)
+            if self._stack[-1] is self._items_list:
+                self._items.append(text)
             self._changed = True
             self._mode = _AFTER
         else:
@@ -911,6 +988,7 @@ class IncrementalParser:
         self._parts = []
         if self._is_key:
             self._repair("unquoted key")
+            self._bare_key = True
             self._keys[-1] = token
             self._mode = _COLON
             return
@@ -1009,8 +1087,12 @@ class IncrementalParser:
 
     # -- before the root --------------------------------------------------------------------
 
-    def _prose(self, s: str, pos: int) -> int:
-        """Skip prose and markdown fences up to the root's '{' or '['."""
+    def _prose(self, s: str, pos: int, final: bool) -> int:
+        """Skip prose and markdown fences up to the root's '{' or '['.
+
+        A bracket starts the root only if what follows it looks like JSON ('[1', '{"a"',
+        '{a:'), judged on the next ``_PEEK`` characters; '[note]' and '{name}' stay prose.
+        """
         n = len(s)
         while pos < n:
             if self._reading_lang:
@@ -1050,5 +1132,15 @@ class IncrementalParser:
                 self._prose_seen = True
                 pos += 1
             else:
-                return self._open(s, pos)
+                looks = _ARRAY_START if s[pos] == "[" else _OBJECT_START
+                end = pos + 1 + _PEEK
+                if looks.match(s, pos + 1, end) is not None or (
+                    end <= n and _WS.fullmatch(s, pos + 1, end) is not None  # maybe
+                ):
+                    return self._open(s, pos)
+                if end > n and not final:  # cannot tell yet: wait for more
+                    self._carry = s[pos:]
+                    return n
+                self._prose_seen = True
+                pos += 1
         return pos

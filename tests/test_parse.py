@@ -95,6 +95,11 @@ def test_numbers_keep_their_json_types() -> None:
     assert type(loads("[-0,]")[0]) is int
 
 
+def test_only_ascii_digits_make_numbers_as_in_json() -> None:
+    with pytest.raises(ParseError):
+        loads("[1\u0663,]")  # ARABIC-INDIC DIGIT THREE: int() would take it, JSON does not
+
+
 def test_scalar_roots_are_returned_when_they_are_valid_json() -> None:
     assert loads('"text"') == "text"
     assert loads(" 42 ") == 42
@@ -127,6 +132,8 @@ REPAIRS = [
     ('{"a": [1, 2}', {"a": [1, 2]}, ("mismatched bracket",)),
     ('{"a": 1 "b": 2}', {"a": 1, "b": 2}, ("missing comma",)),
     ("[1 2 3]", [1, 2, 3], ("missing comma",)),
+    ("[, 1,, 2]", [1, 2], ("extra comma",)),
+    ('{\n, "a": 1,, "b": 2}', {"a": 1, "b": 2}, ("extra comma",)),
     (
         '{"q": "He said "hi" twice", "n": 1}',
         {"q": 'He said "hi" twice', "n": 1},
@@ -204,6 +211,18 @@ def test_an_object_is_preferred_to_an_array_met_first_in_prose() -> None:
     assert loads("Use the format {name}: {'name': 'x'}") == {"name": "x"}
 
 
+def test_a_bracket_in_prose_that_fails_after_a_value_is_looked_past() -> None:
+    assert loads('Step [2/3]: here is the JSON {"a": 1}') == {"a": 1}
+    assert loads('Step [2/3] and [4 x] then {"a": [1,]}') == {"a": [1]}
+
+
+def test_the_error_reported_is_the_one_from_the_root_that_got_furthest() -> None:
+    with pytest.raises(ParseError) as info:
+        loads('Step [2/3]: {"a": 1, bogus}')
+    assert info.value.position == 26
+    assert "expected ':'" in str(info.value)
+
+
 def test_an_array_is_returned_when_there_is_no_object_after_it() -> None:
     assert loads("The values: [1, 2, 3].") == [1, 2, 3]
     assert loads('The people: [{"a": 1}, {"a": 2}] - done') == [{"a": 1}, {"a": 2}]
@@ -230,6 +249,9 @@ def test_text_after_the_root_is_ignored() -> None:
         ('{"a": 1, "b": bogus, "c": 2}', 14),
         ('{"a": [1, 2]]', 12),
         ('{"a": @}', 6),
+        ('{"a": , "b": 1}', 6),
+        ('{"items",: [1, 2]}', 8),
+        ('{"items": [1, 2] "x"}', 20),
     ],
 )
 def test_unrecoverable_text_raises_parse_error_with_position(text: str, position: int) -> None:
@@ -297,3 +319,22 @@ def test_damaged_json_gives_a_value_or_a_parse_error(value: Any, data: st.DataOb
     damaged = text[:cut] + insert + text[cut + data.draw(st.integers(0, 3)) :]
     with contextlib.suppress(ParseError):
         parse(damaged)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('Use {curly} braces:\n```json\n{"a": 1}\n```', {"a": 1}),
+        ('```yaml\nkey: [1, 2]\n```\n```json\n{"a": 1}\n```', {"a": 1}),
+        ('```\nnot json at all\n```\n```json\n{"a": 1}\n```', {"a": 1}),
+        ('Call `f([x])` then read:\n```json\n{"a": [1]}\n```', {"a": [1]}),
+        ('```json {"a": 1}```', {"a": 1}),
+        ('\ufeff{"a": 1}', {"a": 1}),
+        (
+            '{"code": "```python\\nprint({1: [2]})\\n```"}',
+            {"code": "```python\nprint({1: [2]})\n```"},
+        ),
+    ],
+)
+def test_fences_and_prose(text: str, value: Any) -> None:
+    assert loads(text) == value

@@ -122,7 +122,8 @@ def snapshots(text: str, size: int, **options: Any) -> tuple[list[Any], Parsed]:
         changed = parser.feed(text[start : start + size])
         shot = copy.deepcopy(parser.value)
         assert changed or not shots or shot == shots[-1]
-        shots.append(shot)
+        if shot is not None or shots:  # None until the root starts
+            shots.append(shot)
     return shots, parser.finish()
 
 
@@ -215,6 +216,17 @@ def test_pop_items_gives_each_completed_element_once_in_order(size: int) -> None
     assert parser.pop_items() == []
 
 
+def items_of(text: str, size: int, **options: Any) -> list[Any]:
+    """Every item popped while ``text`` is fed in chunks of ``size``, then at finish."""
+    parser = IncrementalParser(**options)
+    seen: list[Any] = []
+    for start in range(0, len(text), size):
+        parser.feed(text[start : start + size])
+        seen.extend(parser.pop_items())
+    parser.finish()
+    return seen + parser.pop_items()
+
+
 @pytest.mark.parametrize("size", [1, 7, 10_000])
 def test_pop_items_for_a_root_array_and_a_nested_path(size: int) -> None:
     rows = [{"sku": f"A{i}", "qty": i} for i in range(30)]
@@ -222,14 +234,15 @@ def test_pop_items_for_a_root_array_and_a_nested_path(size: int) -> None:
         ((), "```json\n" + json.dumps(rows) + "\n```"),
         (("data", 1, "rows"), json.dumps({"data": [{"rows": [0]}, {"rows": rows}]})),
     ]:
-        parser = IncrementalParser(item_path=item_path)
-        seen: list[Any] = []
-        for start in range(0, len(text), size):
-            parser.feed(text[start : start + size])
-            seen.extend(parser.pop_items())
-        parser.finish()
-        seen.extend(parser.pop_items())
-        assert seen == rows
+        assert items_of(text, size, item_path=item_path) == rows
+
+
+@pytest.mark.parametrize("partial_strings", [False, True])
+def test_string_items_shown_growing_are_still_handed_out(partial_strings: bool) -> None:
+    text = '{"names": ["Ada Lovelace", "Grace Hopper", "Alan Turing"]}'
+    for size in (1, 3, 8):
+        items = items_of(text, size, item_path=("names",), partial_strings=partial_strings)
+        assert items == ["Ada Lovelace", "Grace Hopper", "Alan Turing"], size
 
 
 def test_items_cut_off_at_the_end_are_completed_by_finish() -> None:
@@ -250,6 +263,21 @@ def test_prose_and_fences_around_the_root_are_skipped_while_streaming() -> None:
     for char in text:
         parser.feed(char)
     assert parser.finish() == Parsed({"a": [1, 2]}, True, ("surrounding prose", "markdown fence"))
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('[note] {name} [trueish] {"a": 1}', {"a": 1}),
+        ("[true, 1]", [True, 1]),
+        ("{a: 1}", {"a": 1}),
+        ("[" + " " * 300 + "1]", [1]),
+        ('{ // why\n "a": 1}', {"a": 1}),
+    ],
+)
+def test_a_bracket_starts_the_root_only_if_json_follows(text: str, value: Any) -> None:
+    for i in range(len(text) + 1):
+        assert feed_all([text[:i], text[i:]]).value == value, i
 
 
 def test_a_syntax_error_inside_the_root_is_raised_from_feed_and_stays() -> None:
