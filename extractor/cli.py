@@ -337,7 +337,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 max_transport_retries=BATCH_TRANSPORT_RETRIES,
             )
             # No key is a configuration error: say so before any file is created.
-            extractor._endpoint.headers()
+            extractor.check_key()
             reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
             job = Job(config, extractor, target, stream=stream, reporter=reporter, total=total)
             if args.cache:

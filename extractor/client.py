@@ -83,6 +83,11 @@ class _ExtractorBase:
         url = self._endpoint.url.removesuffix("/chat/completions")
         return f"{type(self).__name__}(model={self.model!r}, base_url={url!r})"
 
+    def check_key(self) -> None:
+        """Raise `ConfigurationError` now if no API key is configured, rather than at the
+        first request: for tools that must fail before they create any file."""
+        self._endpoint.headers()
+
     def price_for(self, model: str) -> Price | None:
         """The price used for ``model``: the extractor's ``price=``, else the price table."""
         return self._price or self._prices.get(model)

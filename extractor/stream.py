@@ -406,7 +406,7 @@ def _session(
     if items:
         target, validator = list_target(target)
     loop = ExtractionLoop(extractor._plan(target, text, options))
-    extractor._endpoint.headers()  # no API key: raise now, as extract() would, not on first use
+    extractor.check_key()  # no API key: raise now, as extract() would, not on first use
     return StreamSession(loop, items=validator, partial_strings=partial_strings)
 
 

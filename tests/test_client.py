@@ -363,6 +363,9 @@ def test_missing_key_is_raised_at_first_call_naming_the_variables(monkeypatch):
     assert ex.request_body(Person, "x")["model"] == "gpt-5.1"
     with pytest.raises(ConfigurationError, match=r"EXTRACTOR_API_KEY.*OPENAI_API_KEY"):
         ex.extract(Person, "x")
+    with pytest.raises(ConfigurationError, match=r"EXTRACTOR_API_KEY.*OPENAI_API_KEY"):
+        ex.check_key()
+    Extractor(api_key=KEY).check_key()
 
 
 def test_user_http_client_is_used_as_given_and_left_open():
