@@ -4,9 +4,9 @@ from extractor import Extractor
 person = Extractor().extract(Person, "Ada Lovelace, born 1815 in London")
 """
 
-from .batch import RecordResult
 from .client import AsyncExtractor, Extractor
-from .cost import Cost, Price, Usage
+from .core.cost import Cost, Price, Usage
+from .core.result import Attempt, Extraction
 from .errors import (
     APIConnectionError,
     APIError,
@@ -27,10 +27,9 @@ from .errors import (
     TruncatedError,
     ValidationFailed,
 )
+from .many import RecordResult
 from .parse import loads
-from .request import CallOptions, ModelRules
-from .result import Attempt, Extraction
-from .stream import (
+from .streaming import (
     AsyncExtractionStream,
     Done,
     ExtractionStream,
@@ -41,6 +40,8 @@ from .stream import (
     Snapshot,
     StreamEvent,
 )
+from .wire.body import CallOptions
+from .wire.rules import ModelRules
 
 __all__ = [
     "APIConnectionError",

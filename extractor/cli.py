@@ -38,12 +38,12 @@ from typing import Any
 import httpx
 
 from .client import AsyncExtractor, Extractor
-from .cost import Usage
+from .core.cost import Usage
+from .core.target import Target
+from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
 from .errors import ConfigurationError, ExtractionError
-from .inputs import InputError, detect_format, open_input, read_records, sniff
-from .request import CallOptions
-from .target import Target
-from .tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
+from .jobs.inputs import InputError, detect_format, open_input, read_records, sniff
+from .wire.body import CallOptions
 
 __all__ = ["main"]
 
@@ -221,7 +221,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         except ExtractionError as exc:
             print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    from .job import plain_data
+    from .jobs.local import plain_data
 
     print(_dump(plain_data(target, value), pretty=sys.stdout.isatty()))
     return EXIT_OK
@@ -285,11 +285,11 @@ def _format(path: str, stream: Any) -> tuple[Any, Any]:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .cache import Cache
-    from .job import Job, JobAborted, JobConfig, count_lines
-    from .pool import ShardedTransport
-    from .progress import make_reporter, summary
-    from .ratelimit import LimitedTransport, RateLimiter
+    from .jobs.cache import Cache
+    from .jobs.local import Job, JobAborted, JobConfig, count_lines
+    from .jobs.pool import ShardedTransport
+    from .jobs.progress import make_reporter, summary
+    from .jobs.ratelimit import LimitedTransport, RateLimiter
 
     target = load_schema(args.schema)
     output: Path = args.output

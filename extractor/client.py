@@ -17,16 +17,15 @@ from typing import Any, TypeVar, overload
 import httpx
 from typing_extensions import Self, Unpack
 
-from . import batch
-from .batch import DEFAULT_CONCURRENCY, RecordInput, RecordResult
-from .completion import Completion
-from .cost import Price, PriceTable
-from .engine import Budget, ExtractionLoop, Plan
+from . import many
+from .core.completion import Completion
+from .core.cost import Price, PriceTable
+from .core.loop import Budget, ExtractionLoop, Plan
+from .core.result import Attempt, Extraction
+from .core.target import Target
 from .errors import ConfigurationError, ExtractionError
-from .request import CallOptions, DefaultOptions, ModelRules, build_template
-from .result import Attempt, Extraction
-from .retry import RetryPolicy
-from .stream import (
+from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
+from .streaming import (
     AsyncExtractionStream,
     ExtractionStream,
     ItemEvent,
@@ -34,8 +33,10 @@ from .stream import (
     open_async_stream,
     open_stream,
 )
-from .target import Target
-from .transport import Endpoint, connection_error
+from .wire.body import CallOptions, DefaultOptions, build_template
+from .wire.endpoint import Endpoint, connection_error
+from .wire.retry import RetryPolicy
+from .wire.rules import ModelRules
 
 __all__ = ["AsyncExtractor", "Extractor"]
 
@@ -197,7 +198,7 @@ class Extractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> ExtractionStream[StreamEvent[T], T]:
         """Snapshots of the value while the model writes it, then the validated value: see
-        `extractor.stream`. Use it in a ``with`` block so that stopping early closes the
+        `extractor.streaming`. Use it in a ``with`` block so that stopping early closes the
         connection."""
         return open_stream(self, target, text, options, partial_strings=partial_strings)
 
@@ -224,8 +225,8 @@ class Extractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> Iterator[RecordResult[Any]]:
         """Extract from many records, ``concurrency`` at a time; yields each record's result
-        (value or error, with its id) as it finishes. See `extractor.batch`."""
-        return batch.extract_many(self, target, records, concurrency=concurrency, **options)
+        (value or error, with its id) as it finishes. See `extractor.many`."""
+        return many.extract_many(self, target, records, concurrency=concurrency, **options)
 
     def close(self) -> None:
         if self._owns_client:
@@ -306,7 +307,7 @@ class AsyncExtractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> AsyncExtractionStream[StreamEvent[T], T]:
         """Snapshots of the value while the model writes it, then the validated value: see
-        `extractor.stream`. Use it in an ``async with`` block so that stopping early closes the
+        `extractor.streaming`. Use it in an ``async with`` block so that stopping early closes the
         connection."""
         return open_async_stream(self, target, text, options, partial_strings=partial_strings)
 
@@ -333,8 +334,8 @@ class AsyncExtractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> AsyncIterator[RecordResult[Any]]:
         """``async for`` over each record's result as it finishes, ``concurrency`` at a time.
-        See `extractor.batch`."""
-        return batch.aextract_many(self, target, records, concurrency=concurrency, **options)
+        See `extractor.many`."""
+        return many.aextract_many(self, target, records, concurrency=concurrency, **options)
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .cost import Cost, Usage
-    from .result import Attempt
+    from .core.cost import Cost, Usage
+    from .core.result import Attempt
 
 __all__ = [
     "APIConnectionError",
