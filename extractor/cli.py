@@ -41,8 +41,8 @@ from .client import AsyncExtractor, Extractor
 from .core.cost import Usage
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
-from .errors import ConfigurationError, ExtractionError
-from .jobs.inputs import InputError, detect_format, open_input, read_records, sniff
+from .errors import ConfigurationError, ExtractionError, InputError
+from .jobs.inputs import detect_format, open_input, read_records, sniff
 from .wire.body import CallOptions
 
 __all__ = ["main"]
@@ -285,8 +285,9 @@ def _format(path: str, stream: Any) -> tuple[Any, Any]:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
+    from .errors import JobAborted
     from .jobs.cache import Cache
-    from .jobs.local import Job, JobAborted, JobConfig, count_lines
+    from .jobs.local import Job, JobConfig, count_lines
     from .jobs.pool import ShardedTransport
     from .jobs.progress import make_reporter, summary
     from .jobs.ratelimit import LimitedTransport, RateLimiter

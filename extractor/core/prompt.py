@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from ..errors import ErrorDetail
+from .result import ErrorDetail
 from .schema import render
 from .target import Target
 

@@ -23,11 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
-from ..errors import ConfigurationError
+from ..errors import InputError
 
 __all__ = [
     "Format",
-    "InputError",
     "Record",
     "detect_format",
     "id_key",
@@ -44,10 +43,6 @@ _EXTENSIONS: dict[str, Format] = {
     ".csv": "csv",
     ".tsv": "tsv",
 }
-
-
-class InputError(ConfigurationError):
-    """The input cannot be read at all; nothing was written."""
 
 
 @dataclass(frozen=True)

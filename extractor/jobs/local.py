@@ -39,6 +39,7 @@ from ..errors import (
     AuthenticationError,
     ConfigurationError,
     ExtractionError,
+    JobAborted,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -55,14 +56,6 @@ from .outputs import JsonlWriter, Prior, Spent, compact_errors, ok_keys, repair_
 __all__ = ["Job", "JobAborted", "JobConfig", "Stats", "count_lines", "plain_data"]
 
 _READ_CHUNK = 1000
-
-
-class JobAborted(Exception):
-    """An error no record can get past (bad key, no quota, wrong model): the job stops."""
-
-    def __init__(self, error: ExtractionError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def _fatal(error: ExtractionError) -> bool:

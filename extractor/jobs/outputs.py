@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.cost import Usage
-from ..errors import ConfigurationError
+from ..errors import OutputError
 from .inputs import id_key
 from .keyindex import KeyIndex
 
@@ -37,10 +37,6 @@ __all__ = [
     "repair_tail",
     "scan",
 ]
-
-
-class OutputError(ConfigurationError):
-    """An output file cannot be used; nothing was written."""
 
 
 def repair_tail(path: Path) -> int:
