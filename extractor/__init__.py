@@ -6,6 +6,7 @@ person = Extractor().extract(Person, "Ada Lovelace, born 1815 in London")
 
 from .client import AsyncExtractor, Extractor
 from .core.cost import Cost, Price, Usage
+from .core.options import CallOptions
 from .core.result import Attempt, Extraction
 from .errors import (
     APIConnectionError,
@@ -43,7 +44,6 @@ from .streaming import (
     Snapshot,
     StreamEvent,
 )
-from .wire.body import CallOptions
 from .wire.rules import ModelRules
 
 __all__ = [

@@ -39,11 +39,11 @@ import httpx
 
 from .client import AsyncExtractor, Extractor
 from .core.cost import Usage
+from .core.options import CallOptions
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
 from .errors import ConfigurationError, ExtractionError, InputError
 from .jobs.inputs import detect_format, open_input, read_records, sniff
-from .wire.body import CallOptions
 
 __all__ = ["main"]
 

@@ -21,6 +21,7 @@ from . import many
 from .core.completion import Completion
 from .core.cost import Price, PriceTable
 from .core.loop import Budget, ExtractionLoop, Plan
+from .core.options import CallOptions, DefaultOptions
 from .core.result import Attempt, Extraction
 from .core.target import Target
 from .errors import ConfigurationError, ExtractionError
@@ -33,7 +34,7 @@ from .streaming import (
     open_async_stream,
     open_stream,
 )
-from .wire.body import CallOptions, DefaultOptions, build_template
+from .wire.body import build_template
 from .wire.endpoint import Endpoint, connection_error
 from .wire.retry import RetryPolicy
 from .wire.rules import ModelRules

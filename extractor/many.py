@@ -29,9 +29,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Unpack
 
+from .core.options import CallOptions
 from .core.result import Extraction
 from .errors import ConfigurationError, ExtractionError
-from .wire.body import CallOptions
 
 if TYPE_CHECKING:
     from .client import AsyncExtractor, Extractor

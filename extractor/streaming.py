@@ -33,14 +33,13 @@ import pydantic
 from .core.completion import Completion
 from .core.cost import Cost, Usage
 from .core.loop import ExtractionLoop
+from .core.options import CallOptions
 from .core.partial import Snapshots
 from .core.result import Attempt, Extraction
-from .core.schema import drop_unrequested_nulls
 from .core.target import _WRAPPER_KEY
 from .core.validate import Invalid, JSONSchemaValidator, PydanticValidator, TargetValidator
 from .errors import ErrorDetail, ExtractionError, ParseError, StreamError
 from .parse import IncrementalParser
-from .wire.body import CallOptions
 from .wire.chunks import ChunkAssembler
 from .wire.endpoint import Endpoint, connection_error
 from .wire.sse import ServerSentEvent, SSEDecoder
@@ -230,11 +229,8 @@ class StreamSession:
         index = self._item_count
         self._item_count += 1
         plan = self.loop.plan
-        if plan.template.mode == "json_schema":
-            # As the loop does for the whole answer: strict mode made the model write null
-            # for optional fields; drop those so that the item's defaults apply.
-            pruned = drop_unrequested_nulls({_WRAPPER_KEY: [raw]}, self.loop.target.schema)
-            raw = pruned[_WRAPPER_KEY][0]
+        # Prepared as the loop prepares the whole answer (which is wrapped: a list target).
+        raw = plan.template.mode.prepare({_WRAPPER_KEY: [raw]}, self.loop.target)[_WRAPPER_KEY][0]
         try:
             value = self._items.validate_python(raw, strict=plan.strict, context=plan.context)
         except Invalid as invalid:

@@ -37,7 +37,6 @@ from . import prompt
 from .completion import Completion
 from .cost import Cost, Price, Usage
 from .result import Attempt, Extraction
-from .schema import drop_unrequested_nulls
 from .target import Target
 from .validate import Invalid
 
@@ -98,9 +97,7 @@ class ExtractionLoop(Generic[T]):
         self._truncation_retried = False
         self._attempts: list[Attempt] = []
         self._usage = Usage()
-        # In json_schema mode the model had to write null for optional fields; those nulls are
-        # removed before validation, which needs the parsed data, not pydantic's JSON path.
-        self._prune_nulls = self._template.mode == "json_schema"
+        self._mode = plan.template.mode
 
     @property
     def usage(self) -> Usage:
@@ -170,7 +167,7 @@ class ExtractionLoop(Generic[T]):
         if not content or not content.strip():
             raise _Rejected([ErrorDetail("", "the answer was empty; expected a JSON object")])
         strict, context = self.plan.strict, self.plan.context
-        if not self._prune_nulls:
+        if self._mode.validates_raw:
             try:
                 return self.target.validate_json(content, strict=strict, context=context), False
             except Invalid as invalid:
@@ -180,9 +177,7 @@ class ExtractionLoop(Generic[T]):
             parsed = parse(content)
         except ParseError as exc:
             raise _Rejected([ErrorDetail("", f"not valid JSON: {exc}")]) from None
-        data = parsed.value
-        if self._prune_nulls:
-            data = drop_unrequested_nulls(data, self.target.schema)
+        data = self._mode.prepare(parsed.value, self.target)
         try:
             return self.target.validate(data, strict=strict, context=context), parsed.repaired
         except Invalid as invalid:

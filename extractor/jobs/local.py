@@ -33,6 +33,7 @@ from typing import IO, Any, Protocol
 
 from ..client import AsyncExtractor
 from ..core.cost import Cost, Usage
+from ..core.options import CallOptions
 from ..core.target import Target
 from ..core.validate import Invalid
 from ..errors import (
@@ -47,7 +48,6 @@ from ..errors import (
     ValidationFailed,
 )
 from ..many import bounded
-from ..wire.body import CallOptions
 from .cache import Cache, cache_key
 from .inputs import Format, Record, id_key, read_records
 from .keyindex import KeyIndex

@@ -11,7 +11,7 @@ import pytest
 
 from extractor import ValidationFailed
 from extractor.testing import FakeModel
-from extractor.wire.body import Mode
+from extractor.core.modes import ModeName as Mode
 from tests.schemas.test_schemas import NAMES, SCHEMAS, load, samples, subschemas
 
 
