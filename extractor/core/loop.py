@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import (
@@ -32,15 +30,14 @@ from ..errors import (
     ValidationFailed,
 )
 from ..parse import parse
-from ..wire.body import RequestTemplate
 from . import prompt
 from .completion import Completion
-from .cost import Cost, Price, Usage
+from .cost import Cost, Usage
+from .plan import Budget, Plan
 from .result import Attempt, Extraction
-from .target import Target
 from .validate import Invalid
 
-__all__ = ["Budget", "ExtractionLoop", "Plan"]
+__all__ = ["ExtractionLoop"]
 
 logger = logging.getLogger("extractor")
 
@@ -49,32 +46,6 @@ T = TypeVar("T")
 # A rough, deliberately generous tokens-per-character ratio for the budget pre-check: JSON and
 # schema text run at about 3 to 4 characters per token.
 _CHARS_PER_TOKEN = 3
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Limits on one call, checked before each attempt against what was spent so far plus
-    the next request's estimated input."""
-
-    max_cost: Decimal | None = None
-    max_total_tokens: int | None = None
-
-
-@dataclass(frozen=True)
-class Plan(Generic[T]):
-    """Everything one call needs, resolved from the extractor's defaults and the call's
-    options before the first request."""
-
-    target: Target[T]
-    template: RequestTemplate
-    model: str
-    max_retries: int = 3
-    strict: bool | None = None
-    context: Any = None
-    price: Price | None = None
-    budget: Budget = Budget()
-    retry_truncated: bool = False
-    on_attempt: Callable[[Attempt], object] | None = None
 
 
 class _Rejected(Exception):

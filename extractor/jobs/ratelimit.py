@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from ..core.tokens import request_tokens
-from ..wire.endpoint import retry_after
+from ..wire.api_errors import retry_after
 
 __all__ = ["LimitedTransport", "RateLimiter"]
 
