@@ -2,9 +2,14 @@
 
 from extractor import Extractor
 person = Extractor().extract(Person, "Ada Lovelace, born 1815 in London")
+
+The public API is what ``extractor.__all__`` and ``extractor.testing.__all__`` list (pinned by
+tests/test_public_api.py). The subpackages (``core``, ``wire``, ``jobs``) and every other
+module are internal: importable, documented for contributors in docs/architecture.md, and
+free to change between releases.
 """
 
-from .client import AsyncExtractor, Extractor
+from .client import AsyncExtractor, Extractor, ExtractorOptions
 from .core.cost import Cost, Price, Usage
 from .core.options import CallOptions
 from .core.result import Attempt, Extraction
@@ -65,6 +70,7 @@ __all__ = [
     "ExtractionError",
     "ExtractionStream",
     "Extractor",
+    "ExtractorOptions",
     "InputError",
     "ItemEvent",
     "ItemInvalid",
