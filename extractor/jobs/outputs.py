@@ -87,7 +87,7 @@ class Spent:
     attempts: int = 0
 
     def add(self, obj: dict[str, Any]) -> None:
-        self.usage += Usage.from_api(obj.get("usage"))
+        self.usage += Usage.from_dict(obj.get("usage"))
         self.cost += _decimal(obj.get("cost"))
         self.attempts += int(obj.get("attempts") or 0)
 

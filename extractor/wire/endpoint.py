@@ -19,6 +19,7 @@ import httpx
 from ..core.completion import Completion
 from ..errors import APIError, ConfigurationError
 from .api_errors import error_from_response
+from .decode import read_completion
 from .secret import Secret
 
 __all__ = ["DEFAULT_BASE_URL", "Endpoint", "Secret"]
@@ -92,7 +93,7 @@ class Endpoint:
                 status_code=response.status_code,
                 request_id=response.headers.get("x-request-id"),
             )
-        return Completion.from_payload(payload, request_id=response.headers.get("x-request-id"))
+        return read_completion(payload, request_id=response.headers.get("x-request-id"))
 
     def error(self, response: httpx.Response) -> APIError:
         return error_from_response(response, secret=self._key, clock=self._clock)
