@@ -35,6 +35,7 @@ from .completion import Completion
 from .cost import Cost, Usage
 from .plan import Budget, Plan
 from .result import Attempt, Extraction
+from .tokens import estimate_tokens
 from .validate import Invalid
 
 __all__ = ["ExtractionLoop"]
@@ -42,10 +43,6 @@ __all__ = ["ExtractionLoop"]
 logger = logging.getLogger("extractor")
 
 T = TypeVar("T")
-
-# A rough, deliberately generous tokens-per-character ratio for the budget pre-check: JSON and
-# schema text run at about 3 to 4 characters per token.
-_CHARS_PER_TOKEN = 3
 
 
 class _Rejected(Exception):
@@ -188,7 +185,7 @@ class ExtractionLoop(Generic[T]):
             self.plan.on_attempt(attempt)
 
     def _check_budget(self, budget: Budget, body: dict[str, Any]) -> None:
-        estimate = len(json.dumps(body["messages"], ensure_ascii=False)) // _CHARS_PER_TOKEN
+        estimate = estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
         spent = self._usage.total_tokens
         if budget.max_total_tokens is not None and spent + estimate > budget.max_total_tokens:
             raise self.fail(
