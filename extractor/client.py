@@ -25,7 +25,7 @@ from .core.plan import Plan, Planner
 from .core.result import Attempt, Extraction
 from .core.session import ItemEvent, StreamEvent, StreamSession
 from .core.target import list_target
-from .errors import ExtractionError
+from .errors import ConfigurationError, ExtractionError
 from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
 from .streaming import AsyncExtractionStream, ExtractionStream, drive, drive_async
 from .wire.endpoint import Endpoint
@@ -61,6 +61,18 @@ _OWN_OPTIONS = frozenset(ExtractorOptions.__annotations__)
 _DEFAULT_OPTIONS = frozenset(DefaultOptions.__annotations__)
 
 
+def _environment_price() -> Price | None:
+    """``$EXTRACTOR_PRICE`` (``"1.80/15.00 CNY"``): the price of whatever model the endpoint
+    serves, for gateways with their own price list."""
+    spec = os.environ.get("EXTRACTOR_PRICE", "").strip()
+    if not spec:
+        return None
+    try:
+        return Price.parse(spec, source="$EXTRACTOR_PRICE")
+    except ValueError as exc:
+        raise ConfigurationError(f"EXTRACTOR_PRICE: {exc}") from None
+
+
 class _ExtractorBase:
     """Configuration shared by both drivers: the planner, the endpoint, the retry policy."""
 
@@ -73,22 +85,24 @@ class _ExtractorBase:
     ) -> None:
         check_options(options, _OWN_OPTIONS | _DEFAULT_OPTIONS, type(self).__name__ + "()")
         defaults = DefaultOptions(**{k: v for k, v in options.items() if k in _DEFAULT_OPTIONS})  # type: ignore[typeddict-item]
-        self.planner = Planner(
-            model=model or os.environ.get("EXTRACTOR_MODEL") or DEFAULT_MODEL,
-            max_retries=options.get("max_retries", 3),
-            price=options.get("price"),
-            prices=options.get("prices"),
-            rules=options.get("rules"),
-            on_attempt=options.get("on_attempt"),
-            defaults=defaults,
-        )
-        self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
         self._endpoint = Endpoint(
             base_url=base_url,
             api_key=api_key,
             headers=options.get("headers"),
             clock=options.get("clock", time.time),
         )
+        self.planner = Planner(
+            model=model or os.environ.get("EXTRACTOR_MODEL") or DEFAULT_MODEL,
+            max_retries=options.get("max_retries", 3),
+            price=options.get("price"),
+            prices=options.get("prices"),
+            host=httpx.URL(self._endpoint.url).host,
+            fallback_price=_environment_price(),
+            rules=options.get("rules"),
+            on_attempt=options.get("on_attempt"),
+            defaults=defaults,
+        )
+        self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
         self._policy = RetryPolicy(
             max_transport_retries=options.get("max_transport_retries", 2),
             max_retry_after=options.get("max_retry_after", 60.0),

@@ -7,9 +7,13 @@ from typing import Any
 
 import httpx
 
+from extractor import Price
+
 BASE_URL = "https://api.test/v1"
 URL = BASE_URL + "/chat/completions"
 KEY = "sk-test-SECRET-0123456789abcdef"
+# No list price covers api.test: tests about cost arithmetic set a gateway's price, as its users do.
+GATEWAY_PRICE = Price("1.80", "15.00", currency="CNY", source="the gateway's price page")
 
 
 def completion(

@@ -23,7 +23,7 @@ from extractor import (
     TruncatedError,
     ValidationFailed,
 )
-from tests.corehelpers import BASE_URL, KEY, URL, bodies, completion, reply
+from tests.corehelpers import BASE_URL, GATEWAY_PRICE, KEY, URL, bodies, completion, reply
 
 
 class Person(BaseModel):
@@ -39,7 +39,9 @@ def api():
 
 @pytest.fixture
 def ex():
-    with Extractor(api_key=KEY, base_url=BASE_URL, sleep=lambda s: None) as extractor:
+    with Extractor(
+        api_key=KEY, base_url=BASE_URL, sleep=lambda s: None, price=GATEWAY_PRICE
+    ) as extractor:
         yield extractor
 
 

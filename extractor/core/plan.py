@@ -63,6 +63,8 @@ class Planner:
         max_retries: int = 3,
         price: Price | None = None,
         prices: Mapping[str, Price] | None = None,
+        host: str | None = None,
+        fallback_price: Price | None = None,
         rules: ModelRules | None = None,
         on_attempt: Callable[[Attempt], object] | None = None,
         defaults: DefaultOptions | None = None,
@@ -73,10 +75,11 @@ class Planner:
         self.on_attempt = on_attempt
         self.defaults: DefaultOptions = defaults or DefaultOptions()
         self._price = price
-        self._prices = PriceTable(prices)
+        self._prices = PriceTable(prices, host=host, fallback=fallback_price)
 
     def price_for(self, model: str) -> Price | None:
-        """The price used for ``model``: the extractor's ``price=``, else the price table."""
+        """The price used for ``model``: the extractor's ``price=``, else the price table
+        (``prices=``, ``$EXTRACTOR_PRICE``, the endpoint's list price)."""
         return self._price or self._prices.get(model)
 
     def check(self, options: CallOptions, where: str = "extract()") -> None:
@@ -93,8 +96,9 @@ class Planner:
         max_cost = options.get("max_cost")
         if max_cost is not None and price is None:
             raise ConfigurationError(
-                f"max_cost needs a price for {model!r}: pass price=Price(input=..., output=...) "
-                "or prices={model: Price(...)} to the extractor."
+                f"max_cost needs a price for {model!r} and none is known for this endpoint: "
+                "pass price=Price(input=..., output=..., currency=...) or prices={model: "
+                'Price(...)} to the extractor, or set EXTRACTOR_PRICE (e.g. "1.80/15.00 CNY").'
             )
         return Plan(
             target=resolved,

@@ -68,13 +68,13 @@ def test_token_budget_is_checked_before_each_attempt():
 
 
 def test_cost_budget_counts_spend_and_the_next_requests_input():
-    # 1000 prompt + 100 completion = 0.0018 + 0.0015 = 0.0033 CNY spent.
-    loop = loop_for(max_cost="0.0035")
+    # At OpenAI's list price, 1000 prompt + 100 completion = 0.00125 + 0.001 = 0.00225 USD.
+    loop = loop_for(max_cost="0.0024")
     loop.next_request()
     loop.receive(answer("{}"))
     with pytest.raises(BudgetExceeded, match="cost budget") as info:
         loop.next_request()  # the re-ask's input alone would pass the budget
-    assert info.value.cost is not None and info.value.cost.amount == Decimal("0.0033")
+    assert info.value.cost is not None and info.value.cost.amount == Decimal("0.00225")
     roomy = loop_for(max_cost=1)
     roomy.receive(answer("{}"))
     roomy.next_request()

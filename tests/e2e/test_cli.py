@@ -77,7 +77,10 @@ def cli_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env.pop("EXTRACTOR_BASE_URL", None)
     env.pop("OPENAI_BASE_URL", None)
+    env.pop("EXTRACTOR_PRICE", None)
     env.update(EXTRACTOR_API_KEY=KEY, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    # The loopback server stands for a gateway billing in yuan: its price is one setting away.
+    env["EXTRACTOR_PRICE"] = "1.80/15.00 CNY"
     return env
 
 

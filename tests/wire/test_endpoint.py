@@ -22,7 +22,7 @@ from extractor import (
     RateLimitError,
     ServerError,
 )
-from tests.corehelpers import BASE_URL, KEY, URL, error, reply
+from tests.corehelpers import BASE_URL, GATEWAY_PRICE, KEY, URL, error, reply
 
 NOW = 1_700_000_000.0
 
@@ -44,6 +44,7 @@ def ex(sleeps):
         sleep=sleeps.append,
         clock=lambda: NOW,
         max_transport_retries=3,
+        price=GATEWAY_PRICE,
     )
 
 
