@@ -44,6 +44,7 @@ from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
 from .errors import ConfigurationError, ExtractionError, InputError
 from .jobs.inputs import detect_format, open_input, read_records, sniff
+from .jobs.lock import JobLocked
 
 __all__ = ["main"]
 
@@ -51,6 +52,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BUDGET = 3
+EXIT_OUTAGE = 4
+EXIT_WRITE = 5
+EXIT_LOCKED = 6
 EXIT_INTERRUPTED = 130
 
 # Transport retries per request in a batch: a long job rides out rate limits and blips
@@ -98,9 +102,22 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--rpm", type=_positive, help="requests per minute, at most")
     batch.add_argument("--tpm", type=_positive, help="tokens per minute, at most")
     batch.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
+    batch.add_argument(
+        "--transport-retries",
+        type=_natural,
+        default=BATCH_TRANSPORT_RETRIES,
+        help="retries of one request after a connection error, timeout, 429 or 5xx, with "
+        f"backoff (default {BATCH_TRANSPORT_RETRIES})",
+    )
     batch.add_argument("--budget", type=_amount, help="start no new record once this run spent it")
     batch.add_argument("--cache", type=Path, help="sqlite cache file of validated answers")
     batch.add_argument("--retry-errors", action="store_true", help="redo the failed records")
+    batch.add_argument(
+        "--allow-changes",
+        action="store_true",
+        help="go on with an output made with other settings (schema, model, prompt, "
+        "parameters): the records done stay as they are, the rest use this run's settings",
+    )
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
 
@@ -282,21 +299,109 @@ def _format(path: str, stream: Any) -> tuple[Any, Any]:
     return detect_format(path), stream
 
 
-def _cmd_batch(args: argparse.Namespace) -> int:
+def _sidecar(output: Path, suffix: str) -> Path:
+    """A file next to OUT named after it: ``out.jsonl`` -> ``out.errors.jsonl``,
+    ``out.job.json``, ``out.lock``."""
+    return output.with_name(output.name.removesuffix(".jsonl") + suffix)
+
+
+def _record_settings(
+    args: argparse.Namespace,
+    extractor: AsyncExtractor,
+    target: Target[Any],
+    config: Any,
+    reporter: Any,
+) -> None:
+    """Compare this run's settings with those OUT was made with (stop on a difference unless
+    --allow-changes), check there is room to write, and record them: all before anything is
+    sent. Raises `OSError` when the disk is full."""
+    from .jobs.manifest import check_settings, job_settings, write_manifest
+    from .jobs.outputs import check_space
+
+    manifest = _sidecar(config.output, ".job.json")
+    settings = job_settings(
+        extractor,
+        target,
+        config.options,
+        id_field=config.id_field,
+        text_field=config.text_field,
+    )
+    previous, changes = check_settings(
+        manifest, settings, allow_changes=args.allow_changes, output=config.output
+    )
+    if changes:
+        reporter.message(
+            "continuing with changed settings (--allow-changes): " + "; ".join(changes)
+        )
+    elif previous is None and any(
+        path.exists() and path.stat().st_size for path in (config.output, config.errors)
+    ):
+        reporter.message(
+            f"no record of the settings {config.output} was made with; recording this run's "
+            f"in {manifest.name}"
+        )
+    check_space(config.output.parent)
+    write_manifest(manifest, settings, previous)
+
+
+async def _run_job(job: Any) -> int:
+    """Run a batch job with Ctrl-C and SIGTERM handled; print its summary; the exit code."""
     from .errors import JobAborted
+    from .jobs.progress import summary
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, job.interrupt)
+    try:
+        stats = await job.run()
+    except JobAborted as aborted:
+        print(summary(job.stats), file=sys.stderr)
+        print(
+            f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+    print(summary(stats), file=sys.stderr)
+    if stats.stopped == "outage":
+        print(
+            f"extractor: stopped: the API failed {stats.undone} records in a row or left them "
+            f"in flight ({job.outage}). Nothing was filed as failed; rerun the same command "
+            "later to go on.",
+            file=sys.stderr,
+        )
+        return EXIT_OUTAGE
+    if stats.stopped == "write error":
+        print(
+            f"extractor: stopped: {job.write_error}. No record was started after that; free "
+            "some space (or fix the output) and rerun the same command to go on.",
+            file=sys.stderr,
+        )
+        return EXIT_WRITE
+    if stats.stopped == "interrupted":
+        return EXIT_INTERRUPTED
+    if stats.stopped == "budget":
+        return EXIT_BUDGET
+    return EXIT_OK
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
     from .jobs.cache import Cache
     from .jobs.config import JobConfig
     from .jobs.inputs import count_lines
     from .jobs.local import Job
+    from .jobs.lock import JobLock
     from .jobs.pool import ShardedTransport
-    from .jobs.progress import make_reporter, summary
+    from .jobs.progress import make_reporter
     from .jobs.ratelimit import LimitedTransport, RateLimiter
 
     target = load_schema(args.schema)
     output: Path = args.output
-    errors: Path = args.errors or output.with_name(
-        output.name.removesuffix(".jsonl") + ".errors.jsonl"
-    )
+    errors: Path = args.errors or _sidecar(output, ".errors.jsonl")
     if output.resolve() == errors.resolve():
         raise ConfigurationError("--errors must be another file than --output")
     for path in (output, errors):
@@ -334,46 +439,30 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 model=args.model,
                 base_url=args.base_url,
                 http_client=client,
-                max_transport_retries=BATCH_TRANSPORT_RETRIES,
+                max_transport_retries=args.transport_retries,
             )
             # No key is a configuration error: say so before any file is created.
             extractor.check_key()
             reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
-            cache = Cache(args.cache) if args.cache else None
-            if cache is not None:
-                caches.append(cache)
-            job = Job(
-                config,
-                extractor,
-                target,
-                stream=stream,
-                cache=cache,
-                reporter=reporter,
-                total=total,
-            )
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(signum, job.interrupt)
-            try:
-                stats = await job.run()
-            except JobAborted as aborted:
-                print(summary(job.stats), file=sys.stderr)
-                print(
-                    f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
-                    file=sys.stderr,
+            with JobLock(_sidecar(output, ".lock")):
+                try:
+                    _record_settings(args, extractor, target, config, reporter)
+                except OSError as exc:
+                    print(f"extractor: cannot start: {exc.strerror or exc}", file=sys.stderr)
+                    return EXIT_WRITE
+                cache = Cache(args.cache) if args.cache else None
+                if cache is not None:
+                    caches.append(cache)
+                job = Job(
+                    config,
+                    extractor,
+                    target,
+                    stream=stream,
+                    cache=cache,
+                    reporter=reporter,
+                    total=total,
                 )
-                return EXIT_FAILED
-            finally:
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    with contextlib.suppress(NotImplementedError):
-                        loop.remove_signal_handler(signum)
-        print(summary(stats), file=sys.stderr)
-        if stats.stopped == "interrupted":
-            return EXIT_INTERRUPTED
-        if stats.stopped == "budget":
-            return EXIT_BUDGET
-        return EXIT_OK
+                return await _run_job(job)
 
     try:
         return asyncio.run(run())
@@ -398,6 +487,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("extractor").setLevel(logging.DEBUG)
     try:
         return _COMMANDS[args.command](args)
+    except JobLocked as exc:
+        print(f"extractor: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except ConfigurationError as exc:
         print(f"extractor: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -83,7 +83,7 @@ async def bounded(
     concurrency: int,
     *,
     stop: Callable[[], bool] = lambda: False,
-) -> AsyncIterator[R]:
+) -> AsyncGenerator[R, None]:
     """Run ``work`` over ``items`` with at most ``concurrency`` in flight, yielding results as
     they finish. ``stop()`` is asked before each new item is started (never once the items are
     exhausted); once it says yes, the ones in flight finish and nothing new starts (the item

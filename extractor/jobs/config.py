@@ -47,10 +47,12 @@ class Stats:
     cost: Decimal = Decimal(0)
     currency: str = ""
     priced: bool = True
+    price: str = ""  # the price applied, with its source (`Price.describe`)
     cache_hits: int = 0
     in_flight: int = 0
     started: float = field(default_factory=time.monotonic)
-    stopped: str | None = None  # "budget", "interrupted", "aborted"
+    stopped: str | None = None  # "budget", "interrupted", "aborted", "outage", "write error"
+    undone: int = 0  # records started but left for the next run (an outage, a write error)
     job_usage: Usage = field(default_factory=Usage)  # both files, this run included
     job_cost: Decimal = Decimal(0)
 

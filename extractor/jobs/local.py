@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from decimal import Decimal
 from itertools import islice
 from typing import IO, Any
@@ -36,7 +36,17 @@ from .cache import Cache
 from .config import JobConfig, Reporter, Stats
 from .inputs import Record, id_key, read_records
 from .keyindex import KeyIndex
-from .outputs import JsonlWriter, Prior, Spent, compact_errors, ok_keys, repair_tail, scan
+from .outage import OutageDetector
+from .outputs import (
+    JsonlWriter,
+    Prior,
+    Spent,
+    compact_errors,
+    compact_output,
+    ok_keys,
+    repair_tail,
+    scan,
+)
 from .records import RecordOutcome, RecordProcessor
 
 __all__ = ["Job"]
@@ -66,15 +76,21 @@ class Job:
         price = self.processor.price
         self.stats = Stats(currency=price.currency if price else "")
         self.stats.priced = price is not None
+        self.stats.price = price.describe() if price else ""
         self._interrupts = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._input_done = False  # the whole input was read
         self._yielded = 0  # records handed on to be done
         self._aborted: JobAborted | None = None
+        self._outage: OutageDetector[RecordOutcome] = OutageDetector()
+        self.outage: str | None = None  # why the job stopped for an outage
+        self.write_error: str | None = None  # why the job stopped writing
         if config.budget is not None and price is None:
             model = config.options.get("model") or extractor.model
             raise ConfigurationError(
-                f"--budget needs a price for the model {model!r}, and none is known."
+                f"--budget needs a price for the model {model!r}, and none is known for this "
+                'endpoint: give it with --price (e.g. --price "1.80/15.00 CNY", per million '
+                "input/output tokens) or the EXTRACTOR_PRICE environment variable."
             )
 
     # -- control -----------------------------------------------------------------------------
@@ -118,6 +134,12 @@ class Job:
                 self.reporter.message(f"repaired a torn last line in {path}")
         prior = scan(config.output, config.errors)
         if prior.duplicates:
+            if prior.ok_count > len(prior.ok):
+                dropped = compact_output(config.output)
+                self.reporter.message(
+                    f"{config.output} held {dropped} duplicate line(s) (two processes ran this "
+                    "job at once?): kept one line per record, with what all of them cost"
+                )
             compact_errors(config.errors, prior.ok)
             prior.ok.close()
             prior = scan(config.output, config.errors)
@@ -131,14 +153,16 @@ class Job:
         try:
             records = self._todo(self._stream, prior)
             results = bounded(records, self._process, config.concurrency, stop=self._should_stop)
-            async for outcome in results:
-                self._account(outcome)
-                (out if outcome.ok else errors).write(outcome.line)
-                self.reporter.update(self.stats)
+            async with contextlib.aclosing(results):
+                await self._consume(results, out, errors)
         finally:
-            out.close()
-            errors.close()
-            if config.retry_errors and prior.failed:
+            for writer in (out, errors):
+                try:
+                    writer.close()
+                except OSError as exc:  # the last fsync can meet the full disk too
+                    if self.write_error is None:
+                        self._stop_for_write_error(exc, writer)
+            if config.retry_errors and prior.failed and self.write_error is None:
                 done = ok_keys(config.output)
                 compact_errors(config.errors, done)
                 done.close()
@@ -149,6 +173,44 @@ class Job:
         if self._input_done and self._yielded == self.stats.done:
             self.stats.stopped = None  # every record is in a file: a late Ctrl-C changed nothing
         return self.stats
+
+    async def _consume(
+        self,
+        results: AsyncGenerator[tuple[RecordOutcome, Spent | None], None],
+        out: JsonlWriter,
+        errors: JsonlWriter,
+    ) -> None:
+        """Write each finished record's line, as it finishes."""
+        async for outcome, earlier in results:
+            self._spend(outcome)
+            if earlier is not None:
+                _carry(outcome, earlier)
+            if self._outage.hold(outcome):
+                if self._outage.tripped:
+                    self._stop_for_outage()
+                    return
+                continue
+            if not self._write([*self._outage.release(), outcome], out, errors):
+                return
+            self.reporter.update(self.stats)
+        # The input is done: failures held back were not an outage after all.
+        self._write(self._outage.release(), out, errors)
+
+    def _write(self, outcomes: list[RecordOutcome], out: JsonlWriter, errors: JsonlWriter) -> bool:
+        """Write the records' lines; False (and the job stopped) at a write error."""
+        for outcome in outcomes:
+            writer = out if outcome.ok else errors
+            try:
+                writer.write(_finish(outcome))
+            except OSError as exc:
+                self.stats.undone += 1
+                self._stop_for_write_error(exc, writer)
+                return False
+            if outcome.ok:
+                self.stats.ok += 1
+            else:
+                self.stats.failed[outcome.error_type] += 1
+        return True
 
     def _set_total(self) -> None:
         assert self._count is not None
@@ -203,7 +265,9 @@ class Job:
             todo.append((record, earlier))
         return todo
 
-    async def _process(self, item: tuple[Record, Spent | None]) -> RecordOutcome:
+    async def _process(
+        self, item: tuple[Record, Spent | None]
+    ) -> tuple[RecordOutcome, Spent | None]:
         record, earlier = item
         task = asyncio.current_task()
         assert task is not None
@@ -220,22 +284,12 @@ class Job:
         finally:
             self.stats.in_flight -= 1
             self._tasks.discard(task)
-        if earlier is not None:
-            _carry(outcome, earlier)
-        return outcome
+        return outcome, earlier
 
-    def _account(self, outcome: RecordOutcome) -> None:
-        line = outcome.line
-        line["attempts"] = outcome.attempts
-        line["usage"] = outcome.usage.to_dict()
-        line["cost"] = outcome.cost
-        if not outcome.ok:  # keep "raw" last, as it may be long
-            line["raw"] = line.pop("raw", None)
+    def _spend(self, outcome: RecordOutcome) -> None:
+        """What this run spent on the record: before earlier runs' spend is carried into
+        its line, so that the summary and ``--budget`` count this run's money only."""
         stats = self.stats
-        if outcome.ok:
-            stats.ok += 1
-        else:
-            stats.failed[outcome.error_type] += 1
         stats.attempts += outcome.attempts
         stats.usage += outcome.usage
         stats.job_usage += outcome.usage
@@ -244,6 +298,26 @@ class Job:
             stats.job_cost += outcome.cost
         if outcome.cache_hit:
             stats.cache_hits += 1
+
+    def _stop_for_outage(self) -> None:
+        self.stats.stopped = "outage"
+        self.stats.undone = len(self._outage.held) + self.stats.in_flight
+        self.outage = self._outage.held[-1].error_text
+        self.reporter.message(
+            f"stopping: {len(self._outage.held)} records in a row failed the same way after "
+            f"their retries (last: {self.outage}); the API looks down. Those records are not "
+            "filed as failed: rerun the same command later to do them."
+        )
+        self._abandon()
+
+    def _stop_for_write_error(self, exc: OSError, writer: JsonlWriter) -> None:
+        """Stop starting records at the first write that fails (a full disk): every answer
+        after it would be paid for and lost. The records in flight are abandoned."""
+        self.stats.stopped = "write error"
+        self.stats.undone += self.stats.in_flight
+        self.write_error = f"cannot write {str(writer.path)!r}: {exc.strerror or exc}"
+        self.reporter.message(f"stopping: {self.write_error}")
+        self._abandon()
 
 
 def _duplicate(record: Record, first: int) -> Record:
@@ -268,3 +342,14 @@ def _carry(outcome: RecordOutcome, earlier: Spent) -> None:
     outcome.usage += earlier.usage
     if outcome.cost is not None or earlier.cost:
         outcome.cost = (outcome.cost or Decimal(0)) + earlier.cost
+
+
+def _finish(outcome: RecordOutcome) -> dict[str, Any]:
+    """The record's line with what it cost (``raw`` last in an error line: it may be long)."""
+    line = outcome.line
+    line["attempts"] = outcome.attempts
+    line["usage"] = outcome.usage.to_dict()
+    line["cost"] = outcome.cost
+    if not outcome.ok:
+        line["raw"] = line.pop("raw", None)
+    return line

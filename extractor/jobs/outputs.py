@@ -13,8 +13,11 @@ without a readable id), and what the failed ones already cost.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import shutil
 import time
 from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
@@ -28,10 +31,13 @@ from .inputs import id_key
 from .keyindex import KeyIndex
 
 __all__ = [
+    "MIN_FREE_BYTES",
     "JsonlWriter",
     "Prior",
     "Spent",
+    "check_space",
     "compact_errors",
+    "compact_output",
     "line_key",
     "ok_keys",
     "repair_tail",
@@ -180,6 +186,68 @@ def compact_errors(errors: Path, ok: Container[str]) -> int:
     return total - len(keep)
 
 
+def compact_output(output: Path) -> int:
+    """Rewrite OUT keeping one line per record (the first), with what all of its lines cost
+    summed into it; returns the number of lines dropped. Duplicates come from two processes
+    that ran the same job before jobs were locked: both paid, so the spend stays on record.
+    Atomic, like `compact_errors`."""
+    seen = KeyIndex()
+    spent: dict[str, Spent] = {}  # duplicated records only: few
+    try:
+        for _, obj in _lines(output):
+            key = line_key(obj)
+            if key in seen:
+                spent.setdefault(key, Spent())
+            else:
+                seen.update([key])
+        if not spent:
+            return 0
+        for _, obj in _lines(output):
+            key = line_key(obj)
+            if key in spent:
+                spent[key].add(obj)
+    finally:
+        seen.close()
+    dropped = 0
+    written: set[str] = set()
+    temporary = output.with_name(output.name + ".tmp")
+    with open(output, "rb") as source, open(temporary, "wb") as target:
+        for raw in source:
+            if not raw.strip():
+                continue
+            obj = json.loads(raw, parse_float=Decimal)
+            key = line_key(obj)
+            if key not in spent:
+                target.write(raw)
+            elif key in written:
+                dropped += 1
+            else:
+                written.add(key)
+                total = spent[key]
+                obj.update(attempts=total.attempts, usage=total.usage.to_dict(), cost=total.cost)
+                target.write(_encode(obj))
+        target.flush()
+        os.fsync(target.fileno())
+    os.replace(temporary, output)
+    _fsync_dir(output.parent)
+    return dropped
+
+
+# Below this much free space a job does not start: its first lines would fail to be written
+# after their answers were paid for.
+MIN_FREE_BYTES = 1 << 20
+
+
+def check_space(directory: Path, *, minimum: int = MIN_FREE_BYTES) -> None:
+    """Raise `OSError` (ENOSPC) when the disk holding ``directory`` is (nearly) full."""
+    free = shutil.disk_usage(directory).free
+    if free < minimum:
+        raise OSError(
+            errno.ENOSPC,
+            f"only {free} bytes free on the disk holding {str(directory)!r}; free some space",
+        )
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -215,13 +283,19 @@ class JsonlWriter:
         self._dirty = False
 
     def write(self, obj: dict[str, Any]) -> None:
-        data = (
-            json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n"
-        ).encode()
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        """Append one line. On a write error (a full disk) the part of the line that was
+        written is cut off again, so the file still ends with a whole line, and `OSError` is
+        raised."""
+        view = memoryview(_encode(obj))
+        start = os.fstat(self._fd).st_size
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError:
+            with contextlib.suppress(OSError):  # else repair_tail cuts it on the next run
+                os.ftruncate(self._fd, start)
+            raise
         self._dirty = True
         now = time.monotonic()
         if now - self._synced >= self._interval:
@@ -238,6 +312,11 @@ class JsonlWriter:
             self.sync()
             os.close(self._fd)
             self._fd = -1
+
+
+def _encode(obj: dict[str, Any]) -> bytes:
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return (text + "\n").encode()
 
 
 def _json_default(value: Any) -> Any:

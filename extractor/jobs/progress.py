@@ -147,10 +147,12 @@ def summary(stats: Stats) -> str:
         f"  ok:          {stats.ok}",
         f"  failed:      {failed}" + (f" ({by_type})" if by_type else ""),
         f"  skipped:     {stats.skipped} (already in the output files)",
+        *([f"  undone:      {stats.undone} (left for the next run)"] if stats.undone else []),
         f"  attempts:    {stats.attempts}",
         f"  tokens:      {usage.total_tokens} ({usage.prompt_tokens} prompt, "
         f"{usage.completion_tokens} completion)",
-        f"  cost:        {_money(stats, exact=True)}",
+        f"  cost:        {_money(stats, exact=True)}"
+        + (f" (at {stats.price})" if stats.price else ""),
         f"  cache hits:  {stats.cache_hits}",
         f"  elapsed:     {stats.elapsed:.1f}s",
     ]

@@ -30,6 +30,7 @@ from ..errors import (
 )
 from .cache import Cache, cache_key
 from .inputs import Record
+from .outage import is_systematic
 
 __all__ = ["RecordOutcome", "RecordProcessor", "error_line"]
 
@@ -54,6 +55,12 @@ class RecordOutcome:
     cost: Decimal | None = None
     cache_hit: bool = False
     answer: Any = None  # the value as the model writes it (wrapped if need be), for the cache
+    systematic: bool = False  # failed on the API, not on the record (see jobs/outage.py)
+
+    @property
+    def error_text(self) -> str:
+        error = self.line.get("error") or {}
+        return f"{error.get('type', '')}: {error.get('message', '')}"
 
 
 class RecordProcessor:
@@ -135,6 +142,7 @@ class RecordProcessor:
                 # Every other record would fail the same way: stop, and write none of them.
                 raise JobAborted(exc) from exc
             outcome = RecordOutcome(False, {}, error_type=type(exc).__name__)
+            outcome.systematic = is_systematic(exc)
             outcome.attempts = len(exc.attempts)
             outcome.usage = exc.usage or Usage()
             outcome.cost = self._cost(exc.cost)

@@ -9,12 +9,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.fakeserver import ChatRequest, FakeServer, Reply, person_answer
 
@@ -59,18 +56,6 @@ def scripted(request: ChatRequest) -> Reply:
     if "FAULT-REFUSE" in text and "ONCE" not in text:
         return Reply.refuse()
     return Reply.answer(answer)
-
-
-@pytest.fixture
-def server() -> Iterator[FakeServer]:
-    with FakeServer(scripted, latency=0.005) as fake:
-        yield fake
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    (tmp_path / "person.json").write_text(json.dumps(PERSON_SCHEMA))
-    return tmp_path
 
 
 def cli_env() -> dict[str, str]:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
-from extractor.jobs.outputs import JsonlWriter, compact_errors, repair_tail, scan
+import pytest
+
+from extractor.jobs.outputs import (
+    JsonlWriter,
+    check_space,
+    compact_errors,
+    repair_tail,
+    scan,
+)
 
 
 def test_repair_cuts_only_a_torn_last_line(tmp_path: Path) -> None:
@@ -47,3 +57,33 @@ def test_compaction_keeps_the_last_failure_and_drops_moved_records(tmp_path: Pat
     kept = [json.loads(line) for line in errors.read_text().splitlines()]
     assert kept == [{"id": 2, "n": 1}, {"id": 1, "n": 2}]
     assert compact_errors(errors, ok=set()) == 0
+
+
+def test_a_nearly_full_disk_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    check_space(tmp_path, minimum=1)
+    with pytest.raises(OSError, match="bytes free on the disk holding") as info:
+        check_space(tmp_path, minimum=1 << 62)
+    assert info.value.errno == errno.ENOSPC
+
+
+def test_a_failed_write_leaves_no_torn_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.jsonl"
+    writer = JsonlWriter(path)
+    writer.write({"id": 1})
+    real_write = os.write
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        if fd != writer._fd:
+            return real_write(fd, data)
+        if len(data) > 4:
+            return real_write(fd, bytes(data[:4]))  # a partial write...
+        raise OSError(errno.ENOSPC, "No space left on device")  # ...then the disk is full
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError):
+        writer.write({"id": 2, "data": "x" * 100})
+    monkeypatch.undo()
+    writer.close()
+    assert path.read_bytes() == b'{"id":1}\n'

@@ -1,0 +1,63 @@
+"""Telling an outage from a bad record.
+
+A record that fails with a connection error, a timeout, a 5xx or a 429 after all its
+transport retries says little about the record and much about the API. When several such
+failures come in a row, with no success between them, the API is down (or refusing us), and
+every further record would fail the same way after the same minute of retries: the job should
+stop and be rerun later, and those records are not failures of theirs to file in the errors
+file (where a plain rerun would skip them). So such failures are held back instead of being
+written: a success releases them (they were isolated failures, and are filed as usual);
+``threshold`` of them in a row trip the detector, and the job stops with them undone.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, Protocol, TypeVar
+
+from ..errors import APIConnectionError, ExtractionError, RateLimitError, ServerError
+
+
+class _Outcome(Protocol):
+    @property
+    def systematic(self) -> bool: ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
+
+__all__ = ["OUTAGE_THRESHOLD", "OutageDetector", "is_systematic"]
+
+# Failures in a row, after each one's transport retries, that mean the API is down. Each has
+# already been retried for tens of seconds, so three in a row is not bad luck.
+OUTAGE_THRESHOLD = 3
+
+
+def is_systematic(error: ExtractionError) -> bool:
+    """An error about the API rather than the record: it could not be reached, answered
+    5xx (or 408/409), or kept rate-limiting, through every transport retry."""
+    if isinstance(error, RateLimitError):
+        return error.code != "insufficient_quota"  # no quota is fatal, not an outage
+    return isinstance(error, (APIConnectionError, ServerError))
+
+
+class OutageDetector(Generic[OutcomeT]):
+    """Holds back the systematic failures of a run of them; see the module docstring."""
+
+    def __init__(self, threshold: int = OUTAGE_THRESHOLD) -> None:
+        self.threshold = threshold
+        self.held: list[OutcomeT] = []
+
+    def hold(self, outcome: OutcomeT) -> bool:
+        """True if ``outcome`` is held back (not to be written now)."""
+        if not outcome.systematic:
+            return False
+        self.held.append(outcome)
+        return True
+
+    @property
+    def tripped(self) -> bool:
+        return len(self.held) >= self.threshold
+
+    def release(self) -> list[OutcomeT]:
+        """The held failures, to be written after all: the run of them was broken."""
+        held, self.held = self.held, []
+        return held
