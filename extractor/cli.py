@@ -27,23 +27,26 @@ import contextlib
 import importlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 
-from .client import AsyncExtractor, Extractor
-from .core.cost import Usage
+from ._version import __version__
+from .client import DEFAULT_TIMEOUT, AsyncExtractor, Extractor, ExtractorOptions
+from .core.cost import Price, Usage
+from .core.modes import ModeName
 from .core.options import CallOptions
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
 from .errors import ConfigurationError, ExtractionError, InputError
-from .jobs.inputs import detect_format, open_input, read_records, sniff
+from .jobs.inputs import ALL, Keep, detect_format, open_input, read_records, sniff
 from .jobs.lock import JobLocked
 
 __all__ = ["main"]
@@ -72,17 +75,31 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="extractor",
         description="Typed, validated extraction with LLMs over OpenAI-compatible APIs.",
-        epilog="Exit codes: 0 done, 1 failed, 2 bad usage, 3 budget reached, 130 interrupted.",
+        epilog="Exit codes: 0 done, 1 failed, 2 bad usage, 3 budget reached, 4 API outage, "
+        "5 cannot write the output, 6 job already running, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--schema", required=True, help="JSON Schema file, or module:Name")
-        sub.add_argument("--model", help="model name (default: $EXTRACTOR_MODEL or gpt-5.1)")
-        sub.add_argument("--base-url", help="API base URL (default: $EXTRACTOR_BASE_URL, ...)")
-        sub.add_argument("--instructions", help="extra guidance for the model")
+        _model_options(sub)
         sub.add_argument(
             "-v", "--verbose", action="store_true", help="log each attempt and retry to stderr"
+        )
+
+    def inputs(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "input",
+            help="JSONL, CSV/TSV (with a header row), Parquet or text file (one record per "
+            "line), or - for stdin (JSONL or text)",
+        )
+        sub.add_argument("--id-field", default="id", help="id field or column (default id)")
+        sub.add_argument("--text-field", default="text", help="text field or column (default text)")
+        sub.add_argument(
+            "--delimiter",
+            type=_delimiter,
+            help="CSV delimiter, e.g. ';' or tab (default: sniffed from the header)",
         )
 
     extract = commands.add_parser("extract", help="extract from one text; print the JSON")
@@ -91,13 +108,27 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("--text", help="the text itself")
     extract.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
 
+    extract.add_argument("--timeout", type=_seconds, help="seconds per request (default 300)")
+
     batch = commands.add_parser("batch", help="extract from every record of a file")
     common(batch)
-    batch.add_argument("input", help="JSONL, CSV (with header) or text file, or - for stdin")
+    inputs(batch)
     batch.add_argument("--output", "-o", required=True, type=Path, help="OUT.jsonl")
     batch.add_argument("--errors", type=Path, help="failed records (default OUT.errors.jsonl)")
-    batch.add_argument("--id-field", default="id", help="id field or column (default id)")
-    batch.add_argument("--text-field", default="text", help="text field or column (default text)")
+    batch.add_argument(
+        "--keep-fields",
+        type=_field_names,
+        metavar="NAME,...|all",
+        help="copy these fields (columns) of each input record, or all but the id and text, "
+        'into its output line as "input", so the output can be joined back to the input',
+    )
+    batch.add_argument(
+        "--parquet",
+        type=Path,
+        metavar="TABLE.parquet",
+        help="when the job is complete, also write OUT's records as a Parquet table (id, the "
+        "extracted fields, the kept input fields; needs the parquet extra)",
+    )
     batch.add_argument("--concurrency", type=_positive, default=8, help="in flight (default 8)")
     batch.add_argument("--rpm", type=_positive, help="requests per minute, at most")
     batch.add_argument("--tpm", type=_positive, help="tokens per minute, at most")
@@ -109,7 +140,12 @@ def _parser() -> argparse.ArgumentParser:
         help="retries of one request after a connection error, timeout, 429 or 5xx, with "
         f"backoff (default {BATCH_TRANSPORT_RETRIES})",
     )
-    batch.add_argument("--budget", type=_amount, help="start no new record once this run spent it")
+    batch.add_argument(
+        "--budget",
+        type=_amount,
+        help="start no new record once this run has spent this much (in the price's currency; "
+        "needs a known price, see --price)",
+    )
     batch.add_argument("--cache", type=Path, help="sqlite cache file of validated answers")
     batch.add_argument("--retry-errors", action="store_true", help="redo the failed records")
     batch.add_argument(
@@ -118,19 +154,64 @@ def _parser() -> argparse.ArgumentParser:
         help="go on with an output made with other settings (schema, model, prompt, "
         "parameters): the records done stay as they are, the rest use this run's settings",
     )
+    batch.add_argument("--timeout", type=_seconds, help="seconds per request (default 300)")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
-    batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+    batch.add_argument(
+        "--progress-interval",
+        type=_seconds,
+        default=10.0,
+        help="seconds between progress lines when there is no live bar (default 10)",
+    )
 
     estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
     common(estimate)
-    estimate.add_argument("input", help="JSONL, CSV (with header) or text file, or - for stdin")
-    estimate.add_argument("--id-field", default="id")
-    estimate.add_argument("--text-field", default="text")
+    inputs(estimate)
+
+    export = commands.add_parser(
+        "export", help="write a batch job's OUT.jsonl as a Parquet table (the parquet extra)"
+    )
+    export.add_argument("output", type=Path, help="the job's OUT.jsonl")
+    export.add_argument("table", type=Path, help="the Parquet file to write")
 
     prompt = commands.add_parser("prompt", help="print the request body that would be sent")
     common(prompt)
     prompt.add_argument("--text", default="<the text to extract from>", help="a sample text")
     return parser
+
+
+def _model_options(sub: argparse.ArgumentParser) -> None:
+    """The options that decide the request: model, endpoint, prompt, parameters, price."""
+    sub.add_argument("--model", help="model name (default: $EXTRACTOR_MODEL or gpt-5.1)")
+    sub.add_argument(
+        "--base-url",
+        help="API base URL (default: $EXTRACTOR_BASE_URL, $OPENAI_BASE_URL, or OpenAI)",
+    )
+    sub.add_argument("--instructions", help="extra guidance for the model")
+    sub.add_argument(
+        "--mode",
+        choices=get_args(ModeName),
+        help="json: JSON mode (default); json_schema: strict structured outputs; tools: a "
+        "forced function call",
+    )
+    sub.add_argument("--temperature", type=_number, help="sampling temperature")
+    sub.add_argument(
+        "--reasoning-effort",
+        metavar="EFFORT",
+        help="reasoning effort of reasoning models (none, minimal, low, medium, high)",
+    )
+    sub.add_argument(
+        "--max-tokens",
+        type=_positive,
+        help="cap on each answer's tokens (sent as max_completion_tokens where required)",
+    )
+    sub.add_argument(
+        "--price",
+        type=_price,
+        metavar="IN/OUT CUR",
+        help='price per million tokens, e.g. "1.80/15.00 CNY" or "1.25/0.125/10.00 USD" '
+        "(input/cached input/output); default: $EXTRACTOR_PRICE, else the endpoint's list "
+        "price for the model, if known",
+    )
 
 
 def _positive(value: str) -> int:
@@ -158,6 +239,49 @@ def _amount(value: str) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise argparse.ArgumentTypeError(f"must be a positive amount: {value}")
     return amount
+
+
+def _number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"not a finite number: {value!r}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    seconds = _number(value)
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {value}")
+    return seconds
+
+
+def _price(value: str) -> Price:
+    try:
+        return Price.parse(value, source="--price")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _delimiter(value: str) -> str:
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    delimiter = named.get(value.lower(), value)
+    if len(delimiter) != 1:
+        raise argparse.ArgumentTypeError(
+            f"a delimiter is one character (or tab, comma, semicolon, pipe), not {value!r}"
+        )
+    return delimiter
+
+
+def _field_names(value: str) -> Keep:
+    if value.strip() == "all":
+        return ALL
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one field (--keep-fields a,b), or all")
+    return names
 
 
 def load_schema(spec: str) -> Target[Any]:
@@ -192,12 +316,31 @@ def load_schema(spec: str) -> Target[Any]:
 
 
 def _options(args: argparse.Namespace) -> CallOptions:
+    """The call options the command line gives."""
     options = CallOptions()
     if getattr(args, "max_retries", None) is not None:
         options["max_retries"] = args.max_retries
     if args.instructions:
         options["instructions"] = args.instructions
+    if args.mode is not None:
+        options["mode"] = args.mode
+    if args.temperature is not None:
+        options["temperature"] = args.temperature
+    if args.reasoning_effort is not None:
+        options["reasoning_effort"] = args.reasoning_effort
+    if args.max_tokens is not None:
+        options["max_tokens"] = args.max_tokens
     return options
+
+
+def _settings(args: argparse.Namespace) -> ExtractorOptions:
+    """The extractor's own settings the command line gives."""
+    settings = ExtractorOptions()
+    if args.price is not None:
+        settings["price"] = args.price
+    if getattr(args, "timeout", None) is not None:
+        settings["timeout"] = httpx.Timeout(args.timeout, connect=min(10.0, args.timeout))
+    return settings
 
 
 def _dump(value: Any, pretty: bool) -> str:
@@ -209,7 +352,7 @@ def _dump(value: Any, pretty: bool) -> str:
 
 def _cmd_prompt(args: argparse.Namespace) -> int:
     target = load_schema(args.schema)
-    extractor = Extractor(model=args.model, base_url=args.base_url)
+    extractor = Extractor(model=args.model, base_url=args.base_url, **_settings(args))
     body = extractor.request_body(target, args.text, **_options(args))
     print(_dump(body, pretty=True))
     return EXIT_OK
@@ -230,7 +373,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
-    with Extractor(model=args.model, base_url=args.base_url) as extractor:
+    with Extractor(model=args.model, base_url=args.base_url, **_settings(args)) as extractor:
         try:
             value = extractor.extract(target, text, **_options(args))
         except ConfigurationError:
@@ -244,7 +387,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
     target = load_schema(args.schema)
-    extractor = Extractor(model=args.model, base_url=args.base_url)
+    extractor = Extractor(model=args.model, base_url=args.base_url, **_settings(args))
     options = _options(args)
     body = extractor.request_body(target, "", **options)
     fixed = sum(
@@ -256,7 +399,14 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     stream = open_input(args.input)
     try:
         fmt, stream = _format(args.input, stream)
-        for record in read_records(stream, fmt, id_field=args.id_field, text_field=args.text_field):
+        reader = read_records(
+            stream,
+            fmt,
+            id_field=args.id_field,
+            text_field=args.text_field,
+            delimiter=args.delimiter,
+        )
+        for record in reader:
             if record.text is None:
                 unreadable += 1
                 continue
@@ -278,12 +428,15 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     )
     print(f"output tokens:  ~{usage.completion_tokens} ({per_answer} per answer)")
     if price is None:
-        print(f"cost:           unknown: no price for the model {body['model']!r}")
+        print(
+            f"cost:           unknown: no price for the model {body['model']!r} at this "
+            'endpoint; give one with --price "IN/OUT CURRENCY" or $EXTRACTOR_PRICE'
+        )
     else:
         cost = price.cost(usage)
         print(
             f"cost:           ~{cost.amount:.4f} {cost.currency} ({body['model']} at "
-            f"{price.input}/{price.output} per 1M input/output tokens)"
+            f"{price.describe()})"
         )
     print(
         "(estimated without a tokenizer: ~4 characters per token for ASCII text, ~1 per "
@@ -392,7 +545,7 @@ async def _run_job(job: Any) -> int:
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .jobs.cache import Cache
     from .jobs.config import JobConfig
-    from .jobs.inputs import count_lines
+    from .jobs.inputs import count_records
     from .jobs.local import Job
     from .jobs.lock import JobLock
     from .jobs.pool import ShardedTransport
@@ -418,6 +571,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         format=fmt,
         id_field=args.id_field,
         text_field=args.text_field,
+        delimiter=args.delimiter,
+        keep=args.keep_fields,
         concurrency=args.concurrency,
         budget=args.budget,
         retry_errors=args.retry_errors,
@@ -425,21 +580,18 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     )
     total = None
     if args.input != "-":
-        header = fmt in ("csv", "tsv")
-        total = lambda: count_lines(args.input, header=header)  # noqa: E731
+        total = lambda: count_records(args.input, fmt)  # noqa: E731
     caches: list[Cache] = []
 
     async def run() -> int:
         limiter = RateLimiter(args.rpm, args.tpm)
         transport = LimitedTransport(ShardedTransport(args.concurrency), limiter)
-        async with httpx.AsyncClient(
-            transport=transport, timeout=httpx.Timeout(300, connect=10)
-        ) as client:
+        settings = _settings(args)
+        settings["max_transport_retries"] = args.transport_retries
+        timeout = settings.get("timeout", DEFAULT_TIMEOUT)
+        async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
             extractor = AsyncExtractor(
-                model=args.model,
-                base_url=args.base_url,
-                http_client=client,
-                max_transport_retries=args.transport_retries,
+                model=args.model, base_url=args.base_url, http_client=client, **settings
             )
             # No key is a configuration error: say so before any file is created.
             extractor.check_key()
@@ -465,11 +617,32 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 return await _run_job(job)
 
     try:
-        return asyncio.run(run())
+        code = asyncio.run(run())
     finally:
         stream.close()
         for cache in caches:
             cache.close()
+    if code == EXIT_OK and args.parquet is not None:
+        return _export(output, args.parquet)
+    return code
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    if not args.output.is_file():
+        raise InputError(f"cannot read {str(args.output)!r}: no such file")
+    return _export(args.output, args.table)
+
+
+def _export(output: Path, table: Path) -> int:
+    from .jobs.parquet import write_parquet
+
+    try:
+        rows = write_parquet(output, table)
+    except OSError as exc:
+        print(f"extractor: cannot write {str(table)!r}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_WRITE
+    print(f"extractor: wrote {rows} records to {table}", file=sys.stderr)
+    return EXIT_OK
 
 
 _COMMANDS = {
@@ -477,12 +650,13 @@ _COMMANDS = {
     "batch": _cmd_batch,
     "estimate": _cmd_estimate,
     "prompt": _cmd_prompt,
+    "export": _cmd_export,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.verbose:
+    if getattr(args, "verbose", False):
         logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
         logging.getLogger("extractor").setLevel(logging.DEBUG)
     try:

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from ..core.cost import Usage
 from ..core.options import CallOptions
-from .inputs import Format
+from .inputs import Format, Keep
 
 __all__ = ["JobConfig", "Reporter", "Stats"]
 
@@ -28,6 +28,8 @@ class JobConfig:
     format: Format
     id_field: str = "id"
     text_field: str = "text"
+    delimiter: str | None = None  # CSV: sniffed from the header when None
+    keep: Keep = None  # the input's other fields to carry into the output lines
     concurrency: int = 8
     budget: Decimal | None = None
     retry_errors: bool = False

@@ -7,28 +7,38 @@ reading goes on. Only what makes every record unusable (an unreadable file, a CS
 text column) raises `InputError` before anything is written.
 
 Formats: JSONL (one object per line; ``.jsonl``, ``.ndjson``), CSV with a header row
-(``.csv``; ``.tsv`` for tab-separated), plain text (anything else: one record per line, the id
-is the line number). For stdin (``-``) the first line decides: an object means JSONL, else text.
-Blank lines of JSONL and text inputs are skipped; they are not records.
+(``.csv``, the delimiter sniffed from the header among ``, ; | tab`` unless given; ``.tsv`` for
+tab-separated), Parquet (``.parquet``, ``.pq``; the ``parquet`` extra, read a row group at a
+time), plain text (anything else: one record per line, the id is the line number). For stdin
+(``-``) the first line decides: an object means JSONL, else text. Blank lines of JSONL and text
+inputs are skipped; they are not records. For Parquet, a record's "line" is its row number.
+
+``keep`` asks for the record's other fields (columns) to be carried along (`Record.fields`),
+so that the output can be joined back to the input.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
 from ..errors import InputError
+from .parquet import parquet_row_count, parquet_rows
 
 __all__ = [
+    "ALL",
     "Format",
+    "Keep",
     "Record",
     "count_lines",
+    "count_records",
     "detect_format",
     "id_key",
     "open_input",
@@ -36,14 +46,21 @@ __all__ = [
     "sniff",
 ]
 
-Format = Literal["jsonl", "csv", "tsv", "text"]
+Format = Literal["jsonl", "csv", "tsv", "parquet", "text"]
 
 _EXTENSIONS: dict[str, Format] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
+_SNIFFED_DELIMITERS = ",;|\t"
+
+# ``keep``: None keeps no other field, ALL every other field, a tuple the fields named.
+ALL: Literal["*"] = "*"
+Keep = tuple[str, ...] | Literal["*"] | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class Record:
     id: str | int | None
     text: str | None = None
     problem: str | None = None
+    fields: dict[str, Any] | None = None  # the other fields, when asked to keep them
 
 
 def id_key(record_id: str | int | None, line: int) -> str:
@@ -99,13 +117,50 @@ def read_records(
     *,
     id_field: str = "id",
     text_field: str = "text",
+    delimiter: str | None = None,
+    keep: Keep = None,
 ) -> Iterator[Record]:
-    """The records of ``stream`` in order, each exactly once."""
+    """The records of ``stream`` in order, each exactly once. ``delimiter`` is the CSV
+    delimiter (sniffed from the header when None; tab for TSV)."""
+    fields = _Fields(id_field, text_field, keep)
     if fmt == "jsonl":
-        return _jsonl(stream, id_field, text_field)
+        return _jsonl(stream, fields)
     if fmt in ("csv", "tsv"):
-        return _csv(stream, id_field, text_field, "\t" if fmt == "tsv" else ",")
+        return _csv(stream, fields, delimiter or ("\t" if fmt == "tsv" else None))
+    if fmt == "parquet":
+        return _parquet(stream, fields)
     return _text(stream)
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """Where a record's id and text are, and which other fields it carries along."""
+
+    id: str
+    text: str
+    keep: Keep
+
+    def check(self, names: Sequence[str], what: str) -> None:
+        """A table's columns must include the text and every field asked to be kept."""
+        if self.text not in names:
+            raise InputError(
+                f"the {what} has no {self.text!r} column (columns: {', '.join(names)}); "
+                "name the text column with --text-field."
+            )
+        if isinstance(self.keep, tuple):
+            missing = [name for name in self.keep if name not in names]
+            if missing:
+                raise InputError(
+                    f"--keep-fields: the {what} has no column {', '.join(map(repr, missing))} "
+                    f"(columns: {', '.join(names)})."
+                )
+
+    def others(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        if self.keep is None:
+            return None
+        if self.keep == ALL:
+            return {k: v for k, v in obj.items() if k not in (self.id, self.text)}
+        return {name: obj.get(name) for name in self.keep}
 
 
 def _decode(raw: bytes, number: int) -> tuple[str | None, str | None]:
@@ -138,7 +193,7 @@ def _text(stream: IO[bytes]) -> Iterator[Record]:
             yield Record(number, number, text=text)
 
 
-def _jsonl(stream: IO[bytes], id_field: str, text_field: str) -> Iterator[Record]:
+def _jsonl(stream: IO[bytes], fields: _Fields) -> Iterator[Record]:
     for number, line, problem in _lines(stream):
         if problem is not None:
             yield Record(number, None, problem=problem)
@@ -154,10 +209,18 @@ def _jsonl(stream: IO[bytes], id_field: str, text_field: str) -> Iterator[Record
             kind = type(obj).__name__
             yield Record(number, None, problem=f"line {number} is a JSON {kind}, not an object")
             continue
-        yield _from_fields(obj, number, id_field, text_field)
+        yield _from_fields(obj, number, fields)
 
 
-def _from_fields(obj: dict[str, Any], number: int, id_field: str, text_field: str) -> Record:
+def _from_fields(obj: dict[str, Any], number: int, fields: _Fields) -> Record:
+    record = _identify(obj, number, fields.id, fields.text)
+    others = fields.others(obj)
+    if others is None:
+        return record
+    return Record(record.line, record.id, record.text, record.problem, others)
+
+
+def _identify(obj: dict[str, Any], number: int, id_field: str, text_field: str) -> Record:
     record_id = obj.get(id_field, number)
     if isinstance(record_id, bool) or not isinstance(record_id, (str, int)):
         return Record(
@@ -183,7 +246,7 @@ def _from_fields(obj: dict[str, Any], number: int, id_field: str, text_field: st
     return Record(number, record_id, text=text)
 
 
-def _csv(stream: IO[bytes], id_field: str, text_field: str, delimiter: str) -> Iterator[Record]:
+def _csv(stream: IO[bytes], fields: _Fields, delimiter: str | None) -> Iterator[Record]:
     bad_lines: list[str] = []  # problems of lines the csv reader consumed since the last row
 
     def lines() -> Iterator[str]:
@@ -195,7 +258,12 @@ def _csv(stream: IO[bytes], id_field: str, text_field: str, delimiter: str) -> I
             assert text is not None
             yield text.removeprefix("\ufeff") if number == 1 else text
 
-    reader = csv.reader(lines(), delimiter=delimiter)
+    source = lines()
+    if delimiter is None:
+        first = next(source, "")
+        delimiter = _sniff_delimiter(first)
+        source = itertools.chain([first], source)
+    reader = csv.reader(source, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -204,11 +272,7 @@ def _csv(stream: IO[bytes], id_field: str, text_field: str, delimiter: str) -> I
         raise InputError(f"cannot read the CSV header: {exc}") from None
     if bad_lines:
         raise InputError(f"the CSV header: {bad_lines[0]}")
-    if text_field not in header:
-        raise InputError(
-            f"the CSV header has no {text_field!r} column (columns: {', '.join(header)}); "
-            "name the text column with --text-field."
-        )
+    fields.check(header, "CSV header")
     start = reader.line_num + 1
     while True:
         try:
@@ -235,10 +299,28 @@ def _csv(stream: IO[bytes], id_field: str, text_field: str, delimiter: str) -> I
                 problem=f"line {number} has {len(row)} fields, the header has {len(header)}",
             )
             continue
-        fields: dict[str, Any] = dict(zip(header, row, strict=True))
-        if id_field not in fields:
-            fields[id_field] = number
-        yield _from_fields(fields, number, id_field, text_field)
+        values: dict[str, Any] = dict(zip(header, row, strict=True))
+        if fields.id not in values:
+            values[fields.id] = number
+        yield _from_fields(values, number, fields)
+
+
+def _sniff_delimiter(header: str) -> str:
+    """The delimiter of a CSV header line; a comma when it cannot tell (one column)."""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=_SNIFFED_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _parquet(stream: IO[bytes], fields: _Fields) -> Iterator[Record]:
+    rows = parquet_rows(stream)
+    columns = next(rows)
+    fields.check(list(columns), "Parquet file")
+    for number, row in enumerate(rows, start=1):
+        if fields.id not in row:
+            row[fields.id] = number
+        yield _from_fields(row, number, fields)
 
 
 def sniff(stream: IO[bytes]) -> tuple[IO[bytes], bytes]:
@@ -267,6 +349,14 @@ class _Prepend(io.RawIOBase):
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+def count_records(path: str, fmt: Format) -> int:
+    """Records in the file at ``path``, near enough for a progress bar's total (exact for
+    Parquet, lines for the others)."""
+    if fmt == "parquet":
+        return parquet_row_count(path)
+    return count_lines(path, header=fmt in ("csv", "tsv"))
 
 
 def count_lines(path: str, *, header: bool = False) -> int:

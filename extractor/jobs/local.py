@@ -225,6 +225,8 @@ class Job:
             self.config.format,
             id_field=self.config.id_field,
             text_field=self.config.text_field,
+            delimiter=self.config.delimiter,
+            keep=self.config.keep,
         )
         seen = KeyIndex()
         try:

@@ -89,12 +89,16 @@ class RecordProcessor:
         self._inflight_keys: dict[str, asyncio.Future[RecordOutcome]] = {}
 
     async def process(self, record: Record) -> RecordOutcome:
-        """The record's outcome; raises `JobAborted` for an error that would fail every record."""
+        """The record's outcome; raises `JobAborted` for an error that would fail every record.
+        The record's kept input fields, if any, go in its line as ``input``."""
         if record.problem is not None:
             outcome = RecordOutcome(False, {}, error_type="InputError", cost=self._cost(None))
             outcome.line = error_line(record, "InputError", record.problem, None)
-            return outcome
-        return await self._extract(record)
+        else:
+            outcome = await self._extract(record)
+        if record.fields is not None:
+            outcome.line = _with_input(outcome.line, record.fields)
+        return outcome
 
     async def _extract(self, record: Record) -> RecordOutcome:
         assert record.text is not None
@@ -185,6 +189,15 @@ def error_line(record: Record, kind: str, message: str, raw: str | None) -> dict
     line["error"] = {"type": kind, "message": message}
     line["raw"] = raw
     return line
+
+
+def _with_input(line: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """``input`` right after ``data`` (or ``error``), before the accounting fields."""
+    head = {k: v for k, v in line.items() if k != "raw"}
+    head["input"] = fields
+    if "raw" in line:
+        head["raw"] = line["raw"]
+    return head
 
 
 def _raw(exc: ExtractionError) -> str | None:

@@ -70,13 +70,16 @@ def cli_env() -> dict[str, str]:
 
 
 def cli(
-    workdir: Path, *args: str, stdin: str | bytes | None = None
+    workdir: Path,
+    *args: str,
+    stdin: str | bytes | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     data = stdin.decode("latin-1") if isinstance(stdin, bytes) else stdin
     return subprocess.run(
         [sys.executable, "-m", "extractor", *args],
         cwd=workdir,
-        env=cli_env(),
+        env={**cli_env(), **(env or {})},
         input=data,
         capture_output=True,
         text=True,

@@ -87,3 +87,23 @@ def test_sniff_keeps_the_first_line_of_a_pipe() -> None:
     stream, head = sniff(Pipe(b'{"id":1,"text":"a"}\n{"id":2,"text":"b"}\n'))  # type: ignore[arg-type]
     assert head.startswith(b'{"id"')
     assert [r.id for r in read_records(stream, "jsonl")] == [1, 2]
+
+
+def test_csv_delimiter_is_sniffed_from_the_header_or_given() -> None:
+    for delimiter in (";", "\t", "|", ","):
+        data = f"id{delimiter}text\n1{delimiter}hello world\n".encode()
+        assert records(data, "csv") == [(2, "1", "hello world", None)]
+    assert records(b"text\nhello\n", "csv") == [(2, 2, "hello", None)]  # one column: comma
+    assert records(b"id|text\n1|a;b\n", "csv", delimiter="|") == [(2, "1", "a;b", None)]
+
+
+def test_other_fields_are_kept_when_asked() -> None:
+    data = json.dumps({"id": 1, "text": "t", "a": 1, "b": [2]}).encode()
+    [record] = read_records(io.BytesIO(data), "jsonl", keep="*")
+    assert record.fields == {"a": 1, "b": [2]}
+    [record] = read_records(io.BytesIO(data), "jsonl", keep=("b", "zz"))
+    assert record.fields == {"b": [2], "zz": None}
+    [record] = read_records(io.BytesIO(data), "jsonl")
+    assert record.fields is None
+    with pytest.raises(InputError, match="no column 'zz'"):
+        list(read_records(io.BytesIO(b"id,text\n1,x\n"), "csv", keep=("zz",)))
