@@ -38,21 +38,23 @@ def main() -> None:
     urgent: list[str] = []
     failed = 0
     spent = Decimal(0)
+    currency = ""
     with extractor(args, offline_model(records)) as ex:
         for result in ex.extract_many(str(SCHEMA), records, concurrency=4):
+            if result.cost is not None:  # failed records were billed too: count them
+                spent += result.cost.amount
+                currency = result.cost.currency
             if not result.ok:  # the error says why; the record can be retried later
                 failed += 1
                 print(f"{result.id}: FAILED {result.error}")
                 continue
-            assert result.extraction is not None
             ticket = result.value
-            if result.extraction.cost is not None:
-                spent += result.extraction.cost.amount
             categories[ticket["category"]] += 1
             if ticket["urgency"] in ("high", "critical"):
                 urgent.append(f"{result.id} [{ticket['urgency']}] {ticket['summary']}")
 
-    print(f"{len(records)} tickets: {len(records) - failed} ok, {failed} failed, cost {spent} CNY")
+    cost = f"{spent} {currency}" if currency else "unknown (no price for this model)"
+    print(f"{len(records)} tickets: {len(records) - failed} ok, {failed} failed, cost {cost}")
     ranked = sorted(categories.items(), key=lambda item: (-item[1], item[0]))
     print("by category: " + ", ".join(f"{name} {count}" for name, count in ranked))
     print("needs attention first:")

@@ -23,11 +23,13 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
+    Sequence,
 )
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .core.result import Extraction
+from .core.cost import Cost, Usage
+from .core.result import Attempt, Extraction
 from .errors import ConfigurationError, ExtractionError
 
 __all__ = ["RecordResult", "aextract_many", "bounded", "extract_many"]
@@ -60,6 +62,28 @@ class RecordResult(Generic[T]):
             raise self.error
         assert self.extraction is not None
         return self.extraction.value
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens spent on the record, failed attempts included, whether it failed or not."""
+        if self.extraction is not None:
+            return self.extraction.usage
+        return (self.error.usage if self.error is not None else None) or Usage()
+
+    @property
+    def cost(self) -> Cost | None:
+        """What the record cost, failed or not (a failure is billed too); None when the
+        model has no known price."""
+        if self.extraction is not None:
+            return self.extraction.cost
+        return self.error.cost if self.error is not None else None
+
+    @property
+    def attempts(self) -> Sequence[Attempt]:
+        """The record's attempts (re-asks included), failed or not."""
+        if self.extraction is not None:
+            return self.extraction.attempts
+        return self.error.attempts if self.error is not None else ()
 
 
 def _records(records: Iterable[RecordInput]) -> Iterator[tuple[Any, str]]:

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import textwrap
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import BaseModel
 
-from extractor import AsyncExtractor, ConfigurationError, Extractor, RefusalError
+from extractor import (
+    AsyncExtractor,
+    ConfigurationError,
+    Extractor,
+    Price,
+    RefusalError,
+    ValidationFailed,
+)
 from extractor.many import bounded
 from tests.corehelpers import BASE_URL, completion
 from tests.fakeserver import person_answer
@@ -155,3 +164,52 @@ async def test_bounded_stop_lets_in_flight_finish_and_starts_nothing_new() -> No
         done.append(n)
         stopped.append(True)
     assert sorted(done) == sorted(started) and len(started) == 3
+
+
+def test_failed_records_carry_what_they_cost() -> None:
+    from extractor.testing import FakeModel
+
+    fake = FakeModel()
+    fake.answer({"name": "A", "age": "old"}).answer({"name": "A", "age": "older"})
+    ex = fake.extractor(price=Price("1.80", "15.00", currency="CNY"), max_retries=1)
+    [result] = list(ex.extract_many(Person, ["A, old"]))
+    assert not result.ok and isinstance(result.error, ValidationFailed)
+    assert len(result.attempts) == 2
+    assert result.usage.prompt_tokens > 0 and result.usage == result.error.usage
+    assert result.cost is not None and result.cost.amount > 0 and result.cost.currency == "CNY"
+
+
+def test_results_keep_the_value_type_for_type_checkers(tmp_path: Path) -> None:
+    from mypy import api
+
+    program = tmp_path / "typed.py"
+    program.write_text(
+        textwrap.dedent(
+            """
+            from pydantic import BaseModel
+            from typing_extensions import assert_type
+
+            from extractor import AsyncExtractor, Extractor, RecordResult
+
+
+            class Person(BaseModel):
+                name: str
+
+
+            def sync(ex: Extractor) -> None:
+                for result in ex.extract_many(Person, ["Ada"]):
+                    assert_type(result, RecordResult[Person])
+                    assert_type(result.value, Person)
+                assert_type(ex.extract(Person, "Ada"), Person)
+
+
+            async def asynchronous(ex: AsyncExtractor) -> None:
+                async for result in ex.extract_many(Person, ["Ada"]):
+                    assert_type(result, RecordResult[Person])
+            """
+        )
+    )
+    out, err, status = api.run(
+        ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(program)]
+    )
+    assert status == 0, out + err
