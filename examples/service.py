@@ -6,7 +6,7 @@ serves every request concurrently.
 
 This script starts the app in-process (httpx's ASGI transport, no server or port), sends it
 one request and prints the typed response. To serve it for real, see `app_from_environment`.
-Needs Starlette: ``pip install "extractor[examples]"``.
+Needs Starlette: ``pip install "typed-extractor[examples]"``.
 
     python examples/service.py [--offline]
 """

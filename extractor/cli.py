@@ -4,9 +4,10 @@
     extractor batch    INPUT --schema SCHEMA --output OUT.jsonl [...]
     extractor estimate INPUT --schema SCHEMA
     extractor prompt   --schema SCHEMA [--text TEXT]
+    extractor export   OUT.jsonl TABLE.parquet
 
 SCHEMA is a JSON Schema file or ``module:Name``, a pydantic model (or any type) importable
-from the current directory.
+from the current directory. Argument parsing and exit codes only: the work is in ``jobs/``.
 
 Exit codes:
     0    done: the value was printed (extract), or every input record is in OUT or the errors
@@ -14,8 +15,12 @@ Exit codes:
     1    extract failed; or a batch job stopped on an error no record can get past (bad API
          key, no quota, unknown model); the records done so far are kept
     2    bad usage or configuration: unknown option, missing schema, bad module:Name,
-         unreadable input or output; nothing was sent or written
+         unreadable input or output, settings changed since OUT was made; nothing was sent
     3    batch stopped by --budget; rerun the same command (with a new budget) to go on
+    4    batch stopped on an outage (records failing in a row after their transport retries);
+         nothing was filed as failed; rerun later
+    5    batch could not write its output (disk full); rerun once there is room
+    6    another process is running this batch job (same OUT)
     130  interrupted (Ctrl-C or SIGTERM); rerun the same command to go on
 """
 
