@@ -11,8 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.test_cli import (
     PERSON_SCHEMA,
@@ -223,3 +226,34 @@ def test_a_write_error_stops_the_job_with_a_summary_and_no_torn_line(workdir: Pa
         assert done.returncode == 0, done.stderr
     assert sorted(line["id"] for line in read_lines(workdir / "out.jsonl")) == list(range(100))
     assert all(Decimal(str(line["cost"])) > 0 for line in read_lines(workdir / "out.jsonl"))
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real filesystem with a few KB free (a 512 KB tmpfs, filled), where one can be made."""
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mountpoint)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here (needs root)")
+    try:
+        (mountpoint / "filler").write_bytes(b"\0" * (512 * 1024 - 16 * 1024))
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def test_a_job_on_a_full_disk_does_not_start(
+    server: FakeServer, workdir: Path, full_disk: Path
+) -> None:
+    write_people(workdir, 50)
+    args = batch_args(server)
+    args[5] = str(full_disk / "out.jsonl")
+    done = cli(workdir, *args)
+    assert done.returncode == 5, done.stderr
+    assert "bytes free on the disk holding" in done.stderr and "Traceback" not in done.stderr
+    assert server.requests == []  # nothing paid for answers that could not be written
+    assert not (full_disk / "out.jsonl").exists()
