@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: Usage of payloads built without one: round figures a test can sum by hand.
-DEFAULT_USAGE = Usage(prompt_tokens=100, completion_tokens=20)
+DEFAULT_USAGE = Usage(prompt_tokens=120, completion_tokens=30)
 _ID = "chatcmpl-abc"
 _MODEL = "gpt-5.1"
 _CREATED = 1_764_045_000
@@ -249,7 +249,7 @@ def error_body(
     type: str | None = None,
     param: str | None = None,
     code: str | None = None,
-) -> dict[str, Any]:
+) -> dict[str, dict[str, Any]]:
     """``{"error": {message, type, param, code}}`` as the API sends it with HTTP ``status``,
     ``type`` and ``code`` defaulting to what it uses for that status. Also the event a stream
     that fails midway sends under HTTP 200 (pass 500 for a server error)."""
