@@ -2,10 +2,16 @@
 
 from extractor import Extractor
 person = Extractor().extract(Person, "Ada Lovelace, born 1815 in London")
+
+The public API is what ``extractor.__all__`` and ``extractor.testing.__all__`` list (pinned by
+tests/test_public_api.py). The subpackages (``core``, ``wire``, ``jobs``) and every other
+module are internal: importable, documented for contributors in docs/architecture.md, and
+free to change between releases.
 """
 
-from .client import AsyncExtractor, Extractor
+from .client import AsyncExtractor, Extractor, ExtractorOptions
 from .core.cost import Cost, Price, Usage
+from .core.options import CallOptions
 from .core.result import Attempt, Extraction
 from .errors import (
     APIConnectionError,
@@ -17,7 +23,10 @@ from .errors import (
     ConfigurationError,
     ErrorDetail,
     ExtractionError,
+    InputError,
+    JobAborted,
     NotFoundError,
+    OutputError,
     ParseError,
     PermissionDeniedError,
     RateLimitError,
@@ -40,7 +49,6 @@ from .streaming import (
     Snapshot,
     StreamEvent,
 )
-from .wire.body import CallOptions
 from .wire.rules import ModelRules
 
 __all__ = [
@@ -62,11 +70,15 @@ __all__ = [
     "ExtractionError",
     "ExtractionStream",
     "Extractor",
+    "ExtractorOptions",
+    "InputError",
     "ItemEvent",
     "ItemInvalid",
     "ItemReady",
+    "JobAborted",
     "ModelRules",
     "NotFoundError",
+    "OutputError",
     "ParseError",
     "PermissionDeniedError",
     "Price",

@@ -25,16 +25,10 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-from typing_extensions import Unpack
+from typing import Any, Generic, TypeVar
 
 from .core.result import Extraction
 from .errors import ConfigurationError, ExtractionError
-from .wire.body import CallOptions
-
-if TYPE_CHECKING:
-    from .client import AsyncExtractor, Extractor
 
 __all__ = ["RecordResult", "aextract_many", "bounded", "extract_many"]
 
@@ -143,19 +137,19 @@ async def bounded(
 
 
 async def aextract_many(
-    extractor: AsyncExtractor,
-    target: Any,
+    extract: Callable[[str], Awaitable[Extraction[T]]],
     records: Iterable[RecordInput],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    **options: Unpack[CallOptions],
-) -> AsyncIterator[RecordResult[Any]]:
-    """``async for result in aextract_many(aex, Person, texts, concurrency=16): ...``"""
+) -> AsyncIterator[RecordResult[T]]:
+    """Run ``extract`` over each record's text, ``concurrency`` at a time, yielding each
+    record's result as it finishes (``AsyncExtractor.extract_many`` passes its
+    ``extract_result`` with the call's target and options)."""
 
-    async def one(record: tuple[Any, str]) -> RecordResult[Any]:
+    async def one(record: tuple[Any, str]) -> RecordResult[T]:
         record_id, text = record
         try:
-            return RecordResult(record_id, await extractor.extract_result(target, text, **options))
+            return RecordResult(record_id, await extract(text))
         except ExtractionError as exc:
             return RecordResult(record_id, error=exc)
 
@@ -164,27 +158,25 @@ async def aextract_many(
 
 
 def extract_many(
-    extractor: Extractor,
-    target: Any,
+    extract: Callable[[str], Extraction[T]],
     records: Iterable[RecordInput],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
-    **options: Unpack[CallOptions],
-) -> Iterator[RecordResult[Any]]:
-    """``for result in extract_many(ex, Person, texts, concurrency=8): ...`` (threads: the
-    sync client is thread-safe, and the caller needs no event loop)."""
+) -> Iterator[RecordResult[T]]:
+    """Run ``extract`` over each record's text in ``concurrency`` threads (the sync client is
+    thread-safe, and the caller needs no event loop), yielding results as they finish."""
     if concurrency < 1:
         raise ConfigurationError(f"concurrency must be at least 1, not {concurrency}")
 
-    def one(record: tuple[Any, str]) -> RecordResult[Any]:
+    def one(record: tuple[Any, str]) -> RecordResult[T]:
         record_id, text = record
         try:
-            return RecordResult(record_id, extractor.extract_result(target, text, **options))
+            return RecordResult(record_id, extract(text))
         except ExtractionError as exc:
             return RecordResult(record_id, error=exc)
 
     pool = concurrent.futures.ThreadPoolExecutor(concurrency, thread_name_prefix="extract")
-    pending: set[concurrent.futures.Future[RecordResult[Any]]] = set()
+    pending: set[concurrent.futures.Future[RecordResult[T]]] = set()
     try:
         for record in _records(records):
             if len(pending) >= concurrency:

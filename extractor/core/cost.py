@@ -14,6 +14,7 @@ from typing import Any
 __all__ = ["DEFAULT_PRICES", "Cost", "Price", "PriceTable", "Usage"]
 
 _MILLION = Decimal(1_000_000)
+_FIELDS = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens")
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,10 @@ class Usage:
         )
 
     @classmethod
-    def from_api(cls, usage: Mapping[str, Any] | None) -> Usage:
-        """Read the ``usage`` object of a completion; absent or null parts count as zero."""
-        if not usage:
-            return cls()
-        prompt_details = usage.get("prompt_tokens_details") or {}
-        completion_details = usage.get("completion_tokens_details") or {}
-        return cls(
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            cached_tokens=int(prompt_details.get("cached_tokens") or 0),
-            reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
-        )
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Usage:
+        """The inverse of `to_dict` (how output files store usage); missing counts are zero."""
+        data = data or {}
+        return cls(**{name: int(data.get(name) or 0) for name in _FIELDS})
 
     def to_dict(self) -> dict[str, int]:
         return {

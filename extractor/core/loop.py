@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import (
@@ -32,50 +30,19 @@ from ..errors import (
     ValidationFailed,
 )
 from ..parse import parse
-from ..wire.body import RequestTemplate
 from . import prompt
 from .completion import Completion
-from .cost import Cost, Price, Usage
+from .cost import Cost, Usage
+from .plan import Budget, Plan
 from .result import Attempt, Extraction
-from .schema import drop_unrequested_nulls
-from .target import Target
+from .tokens import estimate_tokens
 from .validate import Invalid
 
-__all__ = ["Budget", "ExtractionLoop", "Plan"]
+__all__ = ["ExtractionLoop"]
 
 logger = logging.getLogger("extractor")
 
 T = TypeVar("T")
-
-# A rough, deliberately generous tokens-per-character ratio for the budget pre-check: JSON and
-# schema text run at about 3 to 4 characters per token.
-_CHARS_PER_TOKEN = 3
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Limits on one call, checked before each attempt against what was spent so far plus
-    the next request's estimated input."""
-
-    max_cost: Decimal | None = None
-    max_total_tokens: int | None = None
-
-
-@dataclass(frozen=True)
-class Plan(Generic[T]):
-    """Everything one call needs, resolved from the extractor's defaults and the call's
-    options before the first request."""
-
-    target: Target[T]
-    template: RequestTemplate
-    model: str
-    max_retries: int = 3
-    strict: bool | None = None
-    context: Any = None
-    price: Price | None = None
-    budget: Budget = Budget()
-    retry_truncated: bool = False
-    on_attempt: Callable[[Attempt], object] | None = None
 
 
 class _Rejected(Exception):
@@ -98,9 +65,7 @@ class ExtractionLoop(Generic[T]):
         self._truncation_retried = False
         self._attempts: list[Attempt] = []
         self._usage = Usage()
-        # In json_schema mode the model had to write null for optional fields; those nulls are
-        # removed before validation, which needs the parsed data, not pydantic's JSON path.
-        self._prune_nulls = self._template.mode == "json_schema"
+        self._mode = plan.template.mode
 
     @property
     def usage(self) -> Usage:
@@ -170,7 +135,7 @@ class ExtractionLoop(Generic[T]):
         if not content or not content.strip():
             raise _Rejected([ErrorDetail("", "the answer was empty; expected a JSON object")])
         strict, context = self.plan.strict, self.plan.context
-        if not self._prune_nulls:
+        if self._mode.validates_raw:
             try:
                 return self.target.validate_json(content, strict=strict, context=context), False
             except Invalid as invalid:
@@ -180,9 +145,7 @@ class ExtractionLoop(Generic[T]):
             parsed = parse(content)
         except ParseError as exc:
             raise _Rejected([ErrorDetail("", f"not valid JSON: {exc}")]) from None
-        data = parsed.value
-        if self._prune_nulls:
-            data = drop_unrequested_nulls(data, self.target.schema)
+        data = self._mode.prepare(parsed.value, self.target)
         try:
             return self.target.validate(data, strict=strict, context=context), parsed.repaired
         except Invalid as invalid:
@@ -222,7 +185,7 @@ class ExtractionLoop(Generic[T]):
             self.plan.on_attempt(attempt)
 
     def _check_budget(self, budget: Budget, body: dict[str, Any]) -> None:
-        estimate = len(json.dumps(body["messages"], ensure_ascii=False)) // _CHARS_PER_TOKEN
+        estimate = estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
         spent = self._usage.total_tokens
         if budget.max_total_tokens is not None and spent + estimate > budget.max_total_tokens:
             raise self.fail(

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from ..errors import ErrorDetail
+from .modes import OutputMode
+from .result import ErrorDetail
 from .schema import render
 from .target import Target
 
@@ -29,27 +30,20 @@ _TASK = (
 def system_message(
     target: Target[Any],
     *,
-    mode: str,
+    mode: OutputMode,
     instructions: str | None = None,
     examples: Sequence[tuple[str, Any]] = (),
 ) -> str:
-    """The system prompt. In ``json`` mode it carries the schema; in ``json_schema`` and
-    ``tools`` modes the schema travels in the request itself, so repeating it would only cost
-    tokens."""
+    """The system prompt: the task, what the output mode says about the answer's form (in
+    ``json`` mode, the schema), the caller's instructions and examples."""
     if not examples:  # the common case, and hashable: built once per target
         return _system_message(target, mode, instructions)
     return _system_message(target, mode, instructions) + "\n\n" + _render_examples(target, examples)
 
 
 @lru_cache(maxsize=1024)
-def _system_message(target: Target[Any], mode: str, instructions: str | None) -> str:
-    if mode == "json":
-        answer = "Reply with one JSON object, and nothing else, conforming to this JSON Schema:\n"
-        parts = [_TASK, answer + target.prompt_schema]
-    elif mode == "tools":
-        parts = [_TASK, f"Call the function {target.name} with the data as its JSON arguments."]
-    else:
-        parts = [_TASK, "Reply with one JSON object conforming to the response schema."]
+def _system_message(target: Target[Any], mode: OutputMode, instructions: str | None) -> str:
+    parts = [_TASK, mode.instruction(target)]
     if instructions:
         parts.append("Instructions: " + instructions.strip())
     return "\n\n".join(parts)

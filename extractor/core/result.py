@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from ..errors import ErrorDetail
 from .cost import Cost, Usage
 
-__all__ = ["Attempt", "Extraction"]
+__all__ = ["Attempt", "ErrorDetail", "Extraction"]
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One validation problem: where (``items[2].price``), what, and the offending value."""
+
+    path: str
+    message: str
+    value: Any = None
+
+    def __str__(self) -> str:
+        where = self.path or "(root)"
+        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["compact", "drop_unrequested_nulls", "render", "strict"]
+__all__ = ["compact", "drop_unrequested_nulls", "hoist", "render", "strict"]
 
 # Keys whose values are maps from names to subschemas: a "title" key inside them is a field
 # called "title", not the keyword.
@@ -120,3 +120,14 @@ def _resolve(ref: str, root: Any) -> Any:
             return None
         node = node.get(part.replace("~1", "/").replace("~0", "~"))
     return node
+
+
+_ROOT_KEYS = frozenset({"$schema", "$id", "$defs", "definitions"})
+
+
+def hoist(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a schema into its body and what must stay at the root of any schema that embeds
+    it (definitions, so that ``#/$defs/...`` references still resolve; ``$schema``, ``$id``)."""
+    inner = {key: value for key, value in schema.items() if key not in _ROOT_KEYS}
+    root = {key: value for key, value in schema.items() if key in _ROOT_KEYS}
+    return inner, root

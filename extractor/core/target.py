@@ -13,7 +13,7 @@ import re
 from functools import cached_property, lru_cache
 from os import PathLike
 from pathlib import Path
-from typing import Any, Generic, TypeVar, Union, cast
+from typing import Any, Generic, TypeVar, cast, get_args, get_origin
 
 import jsonschema
 import pydantic
@@ -22,13 +22,11 @@ from ..errors import ConfigurationError
 from . import schema as schemas
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
 
-__all__ = ["Target", "TargetSpec"]
+__all__ = ["WRAPPER_KEY", "Target", "list_target"]
 
 T = TypeVar("T")
 
-TargetSpec = Union[type[T], Any, str, "PathLike[str]", dict[str, Any]]
-
-_WRAPPER_KEY = "result"
+WRAPPER_KEY = "result"
 
 
 class Target(Generic[T]):
@@ -100,14 +98,20 @@ class Target(Generic[T]):
         if not self.wrapped:
             return cast(T, value)
         if isinstance(value, dict):
-            return cast(T, value[_WRAPPER_KEY])
-        return cast(T, getattr(value, _WRAPPER_KEY))
+            return cast(T, value[WRAPPER_KEY])
+        return cast(T, getattr(value, WRAPPER_KEY))
+
+    def plain(self, value: Any) -> Any:
+        """A validated value as plain JSON data (unwrapped): what the batch output and
+        ``extractor extract`` print."""
+        answer = self.to_answer(value)
+        return answer[WRAPPER_KEY] if self.wrapped else answer
 
     def to_answer(self, value: Any) -> Any:
         """The JSON the model should write for ``value``: how few-shot examples are shown."""
         if self.annotation is not None:
             value = _adapter(self.annotation).dump_python(value, mode="json")
-        return {_WRAPPER_KEY: value} if self.wrapped else value
+        return {WRAPPER_KEY: value} if self.wrapped else value
 
 
 @lru_cache(maxsize=256)
@@ -138,7 +142,7 @@ def _build_from_type(annotation: Any) -> Target[Any]:
             name=name,
             annotation=annotation,
         )
-    wrapper = pydantic.create_model("Result", **{_WRAPPER_KEY: (annotation, ...)})  # type: ignore[call-overload]
+    wrapper = pydantic.create_model("Result", **{WRAPPER_KEY: (annotation, ...)})  # type: ignore[call-overload]
     wrapper_adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(wrapper)
     return Target(
         schema=wrapper_adapter.json_schema(),
@@ -180,14 +184,11 @@ def _build_from_schema(schema: dict[str, Any], *, default_name: str | None) -> T
         return Target(
             schema=schema, validator=JSONSchemaValidator(schema), wrapped=False, name=name
         )
-    # Definitions stay at the root so that "#/$defs/..." references still resolve.
-    hoisted = {"$schema", "$defs", "definitions", "$id"}
-    inner = {key: value for key, value in schema.items() if key not in hoisted}
-    wrapped = {key: value for key, value in schema.items() if key in hoisted}
+    inner, wrapped = schemas.hoist(schema)
     wrapped.update(
         type="object",
-        properties={_WRAPPER_KEY: inner},
-        required=[_WRAPPER_KEY],
+        properties={WRAPPER_KEY: inner},
+        required=[WRAPPER_KEY],
         additionalProperties=False,
     )
     return Target(schema=wrapped, validator=JSONSchemaValidator(wrapped), wrapped=True, name=name)
@@ -197,3 +198,15 @@ def _function_name(name: str | None) -> str:
     """Tool and json_schema names must match ``^[a-zA-Z0-9_-]{1,64}$``."""
     cleaned = re.sub(r"[^a-zA-Z0-9_-]+", "_", name or "").strip("_")[:64]
     return cleaned or "extract"
+
+
+def list_target(item: Any) -> tuple[Any, TargetValidator]:
+    """The list target for an item type (``list[Item]`` itself is accepted too), and the
+    validator of one item."""
+    if isinstance(item, dict):
+        inner, root = schemas.hoist(item)
+        return {"type": "array", "items": inner, **root}, JSONSchemaValidator(item)
+    if get_origin(item) is list:
+        (element,) = get_args(item) or (Any,)
+        return item, PydanticValidator(pydantic.TypeAdapter(element))
+    return list[item], PydanticValidator(pydantic.TypeAdapter(item))

@@ -13,7 +13,7 @@ import jsonschema
 import pydantic
 from jsonschema.protocols import Validator
 
-from ..errors import ErrorDetail
+from .result import ErrorDetail
 
 __all__ = [
     "Invalid",

@@ -23,12 +23,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
-from ..errors import ConfigurationError
+from ..errors import InputError
 
 __all__ = [
     "Format",
-    "InputError",
     "Record",
+    "count_lines",
     "detect_format",
     "id_key",
     "open_input",
@@ -44,10 +44,6 @@ _EXTENSIONS: dict[str, Format] = {
     ".csv": "csv",
     ".tsv": "tsv",
 }
-
-
-class InputError(ConfigurationError):
-    """The input cannot be read at all; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -271,3 +267,16 @@ class _Prepend(io.RawIOBase):
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+def count_lines(path: str, *, header: bool = False) -> int:
+    """Lines in ``path`` (one record each, near enough for a progress bar's total)."""
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1
+    return max(0, lines - (1 if header else 0))

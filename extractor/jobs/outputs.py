@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.cost import Usage
-from ..errors import ConfigurationError
+from ..errors import OutputError
 from .inputs import id_key
 from .keyindex import KeyIndex
 
@@ -37,10 +37,6 @@ __all__ = [
     "repair_tail",
     "scan",
 ]
-
-
-class OutputError(ConfigurationError):
-    """An output file cannot be used; nothing was written."""
 
 
 def repair_tail(path: Path) -> int:
@@ -91,7 +87,7 @@ class Spent:
     attempts: int = 0
 
     def add(self, obj: dict[str, Any]) -> None:
-        self.usage += Usage.from_api(obj.get("usage"))
+        self.usage += Usage.from_dict(obj.get("usage"))
         self.cost += _decimal(obj.get("cost"))
         self.attempts += int(obj.get("attempts") or 0)
 

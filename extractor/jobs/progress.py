@@ -11,7 +11,7 @@ import sys
 import time
 from typing import IO, Any
 
-from .local import Stats
+from .config import Stats
 
 __all__ = ["PlainReporter", "make_reporter", "summary"]
 

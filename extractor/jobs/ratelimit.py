@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from ..core.tokens import request_tokens
-from ..wire.endpoint import retry_after
+from ..wire.api_errors import retry_after
+from ..wire.decode import read_usage
 
 __all__ = ["LimitedTransport", "RateLimiter"]
 
@@ -130,7 +131,6 @@ _DEFAULT_429_PAUSE = 1.0
 
 def _billed_tokens(body: bytes) -> int:
     try:
-        usage = json.loads(body).get("usage") or {}
-        return int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+        return read_usage(json.loads(body).get("usage")).total_tokens
     except (ValueError, AttributeError, TypeError):
         return 0

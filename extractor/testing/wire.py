@@ -74,7 +74,7 @@ _ERROR_TYPES = {
 
 
 def usage_object(usage: Usage = DEFAULT_USAGE) -> dict[str, Any]:
-    """The ``usage`` object, details included (the inverse of ``Usage.from_api``)."""
+    """The ``usage`` object, details included: what ``wire.decode.read_usage`` reads."""
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,

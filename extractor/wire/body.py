@@ -1,54 +1,25 @@
 """From a target and the caller's options to the JSON body of a chat completion request.
 
-The parameter rules of the real OpenAI API are not those of every gateway, so they live in
-`ModelRules`, chosen by model name with safe defaults and replaceable by the caller.
+The output mode supplies its own parameters (`extractor.core.modes`); the parameter rules of
+the model (which name ``max_tokens`` goes under, when sampling needs ``reasoning_effort``)
+come from `ModelRules` (`extractor.wire.rules`). What is left here is assembling the body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
-
-from typing_extensions import TypedDict
+from typing import Any
 
 from ..core import prompt
 from ..core.completion import Completion
+from ..core.modes import OutputMode, output_mode
+from ..core.options import CallOptions
 from ..core.target import Target
 from ..errors import ConfigurationError
 from .rules import ModelRules
 
-__all__ = ["CallOptions", "DefaultOptions", "Mode", "RequestTemplate", "build_template"]
-
-Mode = Literal["json", "json_schema", "tools"]
-MODES: tuple[str, ...] = ("json", "json_schema", "tools")
-
-
-class DefaultOptions(TypedDict, total=False):
-    """Options that may be set on the extractor as defaults for every call."""
-
-    messages: Sequence[Mapping[str, Any]]
-    instructions: str
-    examples: Sequence[tuple[str, Any]]
-    context: Any
-    mode: Mode
-    strict: bool
-    temperature: float
-    top_p: float
-    max_tokens: int
-    seed: int
-    reasoning_effort: str
-    extra_body: Mapping[str, Any]
-    max_cost: Any
-    max_total_tokens: int
-    retry_truncated: bool
-
-
-class CallOptions(DefaultOptions, total=False):
-    """Per-call options of ``extract`` and friends: the defaults plus model and re-asks."""
-
-    model: str
-    max_retries: int
+__all__ = ["RequestTemplate", "build_template"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +30,8 @@ class RequestTemplate:
 
     messages: tuple[Mapping[str, Any], ...]
     params: Mapping[str, Any]
-    mode: Mode
-    function_name: str
+    mode: OutputMode
+    target: Target[Any]
     token_param: str
 
     def body(self, extra_messages: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -74,29 +45,14 @@ class RequestTemplate:
         return replace(self, params={**self.params, self.token_param: 2 * limit})
 
     def reask(self, answer: Completion, feedback: str) -> list[dict[str, Any]]:
-        if self.mode == "tools":
-            call_id = answer.tool_call_id or "call_0"
-            call = {
-                "id": call_id,
-                "type": "function",
-                "function": {"name": self.function_name, "arguments": answer.content or ""},
-            }
-            return [
-                {"role": "assistant", "content": None, "tool_calls": [call]},
-                {"role": "tool", "tool_call_id": call_id, "content": feedback},
-            ]
-        return [
-            {"role": "assistant", "content": answer.content or ""},
-            {"role": "user", "content": feedback},
-        ]
+        """The messages a re-ask adds: the rejected answer and the feedback on it."""
+        return self.mode.reask(answer, feedback, self.target)
 
 
 def build_template(
     target: Target[Any], text: str | None, options: CallOptions, rules: ModelRules, model: str
 ) -> RequestTemplate:
-    mode = options.get("mode", "json")
-    if mode not in MODES:
-        raise ConfigurationError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}.")
+    mode = output_mode(options.get("mode", "json"))
     user_messages = [dict(message) for message in options.get("messages", ())]
     if text is None and not user_messages:
         raise ConfigurationError("nothing to extract from: pass text and/or messages.")
@@ -113,35 +69,15 @@ def build_template(
         messages=messages,
         params=_params(target, options, rules, model, mode),
         mode=mode,
-        function_name=target.name,
+        target=target,
         token_param=rules.token_param,
     )
 
 
 def _params(
-    target: Target[Any], options: CallOptions, rules: ModelRules, model: str, mode: Mode
+    target: Target[Any], options: CallOptions, rules: ModelRules, model: str, mode: OutputMode
 ) -> dict[str, Any]:
-    params: dict[str, Any] = {"model": model}
-    if mode == "json":
-        params["response_format"] = {"type": "json_object"}
-    elif mode == "json_schema":
-        params["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": target.name, "schema": target.strict_schema, "strict": True},
-        }
-    else:
-        params["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": target.name,
-                    "description": "Record the data extracted from the text.",
-                    "parameters": target.schema,
-                },
-            }
-        ]
-        params["tool_choice"] = {"type": "function", "function": {"name": target.name}}
-
+    params: dict[str, Any] = {"model": model, **mode.params(target)}
     sampling: dict[str, Any] = {k: options[k] for k in ("temperature", "top_p") if k in options}
     effort = options.get("reasoning_effort")
     if sampling and rules.sampling_needs_no_reasoning:

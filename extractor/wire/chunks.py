@@ -19,6 +19,7 @@ import pydantic_core
 from ..core.completion import Completion
 from ..core.cost import Usage
 from ..errors import StreamError
+from .decode import read_usage
 from .sse import ServerSentEvent
 
 __all__ = ["ChunkAssembler", "Delta"]
@@ -57,7 +58,7 @@ class ChunkAssembler:
     """Feed it every event of one response; read ``completion()`` once the stream has ended.
 
     The answer is the message content, or, once a tool call appears, the arguments of the
-    lowest-indexed call: the same choice ``Completion.from_payload`` makes.
+    lowest-indexed call: the same choice `read_completion` makes.
     """
 
     def __init__(self, request_id: str | None = None) -> None:
@@ -92,7 +93,7 @@ class ChunkAssembler:
         if self.request_id is None and isinstance(chunk.get("id"), str):
             self.request_id = chunk["id"]
         if chunk.get("usage"):
-            self.usage = Usage.from_api(chunk["usage"])
+            self.usage = read_usage(chunk["usage"])
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) == 0:
                 delta = choice.get("delta")

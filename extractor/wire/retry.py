@@ -50,12 +50,12 @@ class RetryPolicy:
     def __init__(
         self,
         *,
-        max_retries: int = 2,
+        max_transport_retries: int = 2,
         max_retry_after: float = 60.0,
         initial: float = 0.5,
         max_backoff: float = 8.0,
     ) -> None:
-        self.max_retries = max_retries
+        self.max_transport_retries = max_transport_retries
         self.max_retry_after = max_retry_after
         self._backoff = wait_random_exponential(multiplier=initial, max=max_backoff)
 
@@ -67,7 +67,7 @@ class RetryPolicy:
 
     def _options(self) -> dict[str, Any]:
         return {
-            "stop": stop_after_attempt(self.max_retries + 1),
+            "stop": stop_after_attempt(self.max_transport_retries + 1),
             "wait": self.wait,
             "retry": retry_if_exception(is_retryable),
             "before_sleep": _log_retry,

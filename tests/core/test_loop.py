@@ -23,7 +23,7 @@ def answer(content: str, prompt: int = 1000, completion: int = 100) -> Completio
 
 def loop_for(**options: object) -> ExtractionLoop[Person]:
     ex = Extractor(api_key="k")
-    return ExtractionLoop(ex._plan(Person, "Ada, 36", options))  # type: ignore[arg-type]
+    return ExtractionLoop(ex.planner.plan(Person, "Ada, 36", options))
 
 
 def test_a_good_answer_finishes_the_loop():
@@ -87,7 +87,7 @@ def test_a_budget_too_small_for_the_first_request_sends_nothing():
 
 def test_cost_uses_the_extractor_price():
     ex = Extractor("custom", api_key="k", prices={"custom": Price("1", "2", currency="USD")})
-    loop = ExtractionLoop(ex._plan(Person, "x", {}))
+    loop = ExtractionLoop(ex.planner.plan(Person, "x", {}))
     loop.receive(answer('{"name": "A", "age": 1}', prompt=1_000_000, completion=1_000_000))
     cost = loop.result().cost
     assert cost is not None and (cost.amount, cost.currency) == (Decimal(3), "USD")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from extractor import ValidationFailed
+from extractor.core.modes import ModeName as Mode
 from extractor.testing import FakeModel
-from extractor.wire.body import Mode
 from tests.schemas.test_schemas import NAMES, SCHEMAS, load, samples, subschemas
 
 

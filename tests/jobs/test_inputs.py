@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from extractor.jobs.inputs import InputError, detect_format, read_records, sniff
+from extractor.errors import InputError
+from extractor.jobs.inputs import detect_format, read_records, sniff
 
 
 def records(data: bytes, fmt: str, **kw: str) -> list[tuple[int, object, str | None, str | None]]:

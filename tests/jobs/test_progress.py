@@ -7,7 +7,7 @@ from collections import Counter
 from decimal import Decimal
 
 from extractor.core.cost import Usage
-from extractor.jobs.local import Stats
+from extractor.jobs.config import Stats
 from extractor.jobs.progress import PlainReporter, make_reporter, summary
 
 

@@ -10,7 +10,6 @@ import httpx
 import pytest
 import respx
 
-from extractor.core.completion import Completion
 from extractor.core.cost import Usage
 from extractor.testing import (
     FakeModel,
@@ -20,6 +19,7 @@ from extractor.testing import (
     estimate_tokens,
     wire,
 )
+from extractor.wire.decode import read_completion, read_usage
 from tests.helpers import SYSTEM, chat_body
 
 URL = "https://api.example.test/v1/chat/completions"
@@ -44,18 +44,18 @@ def test_answers_in_order_as_chat_completions() -> None:
     payload = first.json()
     assert payload["object"] == "chat.completion"
     assert payload["model"] == "gpt-5.1"
-    completion = Completion.from_payload(payload, first.headers["x-request-id"])
+    completion = read_completion(payload, first.headers["x-request-id"])
     assert json.loads(completion.content or "") == {"name": "Ada"}
     assert completion.finish_reason == "stop"
     assert completion.request_id == "req_fake_0001"
-    assert Completion.from_payload(second.json()).content == '```json\n{"name": "Grace"}\n```'
+    assert read_completion(second.json()).content == '```json\n{"name": "Grace"}\n```'
     assert second.headers["x-request-id"] == "req_fake_0002"
     assert fake.pending == 0
 
 
 def test_usage_is_estimated_from_characters() -> None:
     fake = FakeModel().answer({"name": "Ada"})
-    usage = Completion.from_payload(post(fake).json()).usage
+    usage = read_completion(post(fake).json()).usage
     prompt = estimate_tokens(SYSTEM) + estimate_tokens("Ada Lovelace, 36")
     prompt += estimate_tokens(json.dumps({"type": "json_object"})) + 2 * 4  # 4 per message
     assert usage == Usage(
@@ -67,7 +67,7 @@ def test_usage_is_estimated_from_characters() -> None:
 def test_usage_can_be_scripted() -> None:
     usage = Usage(prompt_tokens=1000, completion_tokens=50, cached_tokens=800, reasoning_tokens=20)
     fake = FakeModel().answer({"a": 1}, usage=usage)
-    assert Completion.from_payload(post(fake).json()).usage == usage
+    assert read_completion(post(fake).json()).usage == usage
 
 
 def test_records_requests_without_credentials() -> None:
@@ -89,11 +89,11 @@ def test_records_requests_without_credentials() -> None:
 def test_refusal_truncation_and_content_filter() -> None:
     fake = FakeModel().refuse("I can't help with that.").truncate('{"name": "Ad')
     fake.then(Reply.content_filter())
-    refused = Completion.from_payload(post(fake).json())
+    refused = read_completion(post(fake).json())
     assert refused.refusal == "I can't help with that." and refused.content is None
-    truncated = Completion.from_payload(post(fake).json())
+    truncated = read_completion(post(fake).json())
     assert (truncated.content, truncated.finish_reason) == ('{"name": "Ad', "length")
-    assert Completion.from_payload(post(fake).json()).finish_reason == "content_filter"
+    assert read_completion(post(fake).json()).finish_reason == "content_filter"
 
 
 def test_http_errors_have_openai_bodies_and_headers() -> None:
@@ -209,7 +209,7 @@ def test_tools_mode_answers_with_the_forced_function_call() -> None:
         "name": "record_person",
         "arguments": '{"name": "Ada"}',
     }
-    completion = Completion.from_payload(payload)
+    completion = read_completion(payload)
     assert completion.content == '{"name": "Ada"}' and completion.tool_call_id
     assert completion.finish_reason == "stop"
 
@@ -237,9 +237,7 @@ def test_stream_requests_get_chunked_server_sent_events() -> None:
     assert all(e["usage"] is None for e in events[:-1])
     usage_chunk = events[-1]
     assert usage_chunk["choices"] == []
-    assert Usage.from_api(usage_chunk["usage"]).completion_tokens == estimate_tokens(
-        json.dumps(answer)
-    )
+    assert read_usage(usage_chunk["usage"]).completion_tokens == estimate_tokens(json.dumps(answer))
 
 
 def test_stream_without_include_usage_has_no_usage_chunk() -> None:

@@ -12,6 +12,7 @@ from extractor.core.cost import Usage
 from extractor.core.tokens import MESSAGE_OVERHEAD, estimate_tokens
 from extractor.testing import wire
 from extractor.wire.chunks import ChunkAssembler
+from extractor.wire.decode import read_completion
 from extractor.wire.sse import SSEDecoder
 from tests.helpers import chat_body
 
@@ -36,7 +37,7 @@ def assembled(raw: bytes) -> Completion:
     ],
 )
 def test_streamed_and_plain_answers_decode_alike(answer: dict[str, Any]) -> None:
-    plain = Completion.from_payload(wire.completion(**answer, usage=USAGE))
+    plain = read_completion(wire.completion(**answer, usage=USAGE))
     streamed = assembled(wire.sse(wire.chunks(**answer, size=3, usage=USAGE)))
     assert streamed == plain
     assert plain.usage == USAGE
