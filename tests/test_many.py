@@ -23,8 +23,9 @@ from extractor import (
     ValidationFailed,
 )
 from extractor.many import bounded
-from tests.corehelpers import BASE_URL, completion
+from extractor.testing import wire
 from tests.fakeserver import person_answer
+from tests.helpers import BASE_URL
 
 
 class Person(BaseModel):
@@ -40,8 +41,8 @@ def _text(request: httpx.Request) -> str:
 def _answer(request: httpx.Request) -> httpx.Response:
     text = _text(request)
     if "REFUSE" in text:
-        return httpx.Response(200, json=completion(None, refusal="no"))
-    return httpx.Response(200, json=completion(json.dumps(person_answer(text))))
+        return httpx.Response(200, json=wire.completion(refusal="no"))
+    return httpx.Response(200, json=wire.completion(json.dumps(person_answer(text))))
 
 
 def texts(n: int) -> list[str]:
