@@ -51,6 +51,9 @@ from .records import RecordOutcome, RecordProcessor
 
 __all__ = ["Job"]
 
+# A record done by this run, and what earlier runs spent on it (``--retry-errors``).
+Finished = tuple[RecordOutcome, Spent | None]
+
 _READ_CHUNK = 1000
 
 
@@ -82,7 +85,7 @@ class Job:
         self._input_done = False  # the whole input was read
         self._yielded = 0  # records handed on to be done
         self._aborted: JobAborted | None = None
-        self._outage: OutageDetector[RecordOutcome] = OutageDetector()
+        self._outage: OutageDetector[Finished] = OutageDetector()
         self.outage: str | None = None  # why the job stopped for an outage
         self.write_error: str | None = None  # why the job stopped writing
         if config.budget is not None and price is None:
@@ -176,29 +179,32 @@ class Job:
 
     async def _consume(
         self,
-        results: AsyncGenerator[tuple[RecordOutcome, Spent | None], None],
+        results: AsyncGenerator[Finished, None],
         out: JsonlWriter,
         errors: JsonlWriter,
     ) -> None:
         """Write each finished record's line, as it finishes."""
-        async for outcome, earlier in results:
+        async for finished in results:
+            outcome = finished[0]
             self._spend(outcome)
-            if earlier is not None:
-                _carry(outcome, earlier)
-            if self._outage.hold(outcome):
+            if self._outage.hold(finished, outcome.systematic):
                 if self._outage.tripped:
                     self._stop_for_outage()
                     return
                 continue
-            if not self._write([*self._outage.release(), outcome], out, errors):
+            if not self._write([*self._outage.release(), finished], out, errors):
                 return
             self.reporter.update(self.stats)
         # The input is done: failures held back were not an outage after all.
         self._write(self._outage.release(), out, errors)
 
-    def _write(self, outcomes: list[RecordOutcome], out: JsonlWriter, errors: JsonlWriter) -> bool:
-        """Write the records' lines; False (and the job stopped) at a write error."""
-        for outcome in outcomes:
+    def _write(self, records: list[Finished], out: JsonlWriter, errors: JsonlWriter) -> bool:
+        """Write the records' lines, each carrying what earlier runs spent on its record;
+        False (and the job stopped) at a write error."""
+        for outcome, earlier in records:
+            usage, cost = outcome.usage, outcome.cost  # this run's
+            if earlier is not None:
+                _carry(outcome, earlier)
             writer = out if outcome.ok else errors
             try:
                 writer.write(_finish(outcome))
@@ -206,10 +212,13 @@ class Job:
                 self.stats.undone += 1
                 self._stop_for_write_error(exc, writer)
                 return False
+            stats = self.stats
+            stats.job_usage += usage  # the files' totals: what they held, and this line's part
+            stats.job_cost += cost or 0
             if outcome.ok:
-                self.stats.ok += 1
+                stats.ok += 1
             else:
-                self.stats.failed[outcome.error_type] += 1
+                stats.failed[outcome.error_type] += 1
         return True
 
     def _set_total(self) -> None:
@@ -267,9 +276,7 @@ class Job:
             todo.append((record, earlier))
         return todo
 
-    async def _process(
-        self, item: tuple[Record, Spent | None]
-    ) -> tuple[RecordOutcome, Spent | None]:
+    async def _process(self, item: tuple[Record, Spent | None]) -> Finished:
         record, earlier = item
         task = asyncio.current_task()
         assert task is not None
@@ -289,22 +296,21 @@ class Job:
         return outcome, earlier
 
     def _spend(self, outcome: RecordOutcome) -> None:
-        """What this run spent on the record: before earlier runs' spend is carried into
-        its line, so that the summary and ``--budget`` count this run's money only."""
+        """What this run spent on the record, written or not (an outage or a full disk can
+        leave it undone): the summary and ``--budget`` count this run's money, and only it
+        (earlier runs' spend is carried into the line when it is written)."""
         stats = self.stats
         stats.attempts += outcome.attempts
         stats.usage += outcome.usage
-        stats.job_usage += outcome.usage
         if outcome.cost is not None:
             stats.cost += outcome.cost
-            stats.job_cost += outcome.cost
         if outcome.cache_hit:
             stats.cache_hits += 1
 
     def _stop_for_outage(self) -> None:
         self.stats.stopped = "outage"
         self.stats.undone = len(self._outage.held) + self.stats.in_flight
-        self.outage = self._outage.held[-1].error_text
+        self.outage = self._outage.held[-1][0].error_text
         self.reporter.message(
             f"stopping: {len(self._outage.held)} records in a row failed the same way after "
             f"their retries (last: {self.outage}); the API looks down. Those records are not "

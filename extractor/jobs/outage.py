@@ -12,17 +12,11 @@ written: a success releases them (they were isolated failures, and are filed as 
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from ..errors import APIConnectionError, ExtractionError, RateLimitError, ServerError
 
-
-class _Outcome(Protocol):
-    @property
-    def systematic(self) -> bool: ...
-
-
-OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
+T = TypeVar("T")
 
 __all__ = ["OUTAGE_THRESHOLD", "OutageDetector", "is_systematic"]
 
@@ -39,25 +33,27 @@ def is_systematic(error: ExtractionError) -> bool:
     return isinstance(error, (APIConnectionError, ServerError))
 
 
-class OutageDetector(Generic[OutcomeT]):
-    """Holds back the systematic failures of a run of them; see the module docstring."""
+class OutageDetector(Generic[T]):
+    """Holds back the systematic failures of a run of them (whatever the engine keeps for a
+    finished record); see the module docstring."""
 
     def __init__(self, threshold: int = OUTAGE_THRESHOLD) -> None:
         self.threshold = threshold
-        self.held: list[OutcomeT] = []
+        self.held: list[T] = []
 
-    def hold(self, outcome: OutcomeT) -> bool:
-        """True if ``outcome`` is held back (not to be written now)."""
-        if not outcome.systematic:
+    def hold(self, item: T, systematic: bool) -> bool:
+        """True if ``item`` (a record that failed ``systematic``-ally or not) is held back:
+        not to be written now."""
+        if not systematic:
             return False
-        self.held.append(outcome)
+        self.held.append(item)
         return True
 
     @property
     def tripped(self) -> bool:
         return len(self.held) >= self.threshold
 
-    def release(self) -> list[OutcomeT]:
+    def release(self) -> list[T]:
         """The held failures, to be written after all: the run of them was broken."""
         held, self.held = self.held, []
         return held
