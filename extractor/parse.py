@@ -16,6 +16,7 @@ scanner's work keeps the total linear even when the handing over keeps failing.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
@@ -26,8 +27,16 @@ from .errors import ParseError
 
 __all__ = ["MAX_DEPTH", "IncrementalParser", "Parsed", "loads", "parse"]
 
-MAX_DEPTH = 10_000
-"""Deepest nesting accepted; deeper input is a ParseError rather than a crash."""
+MAX_DEPTH = 128
+"""Deepest nesting accepted; deeper input is a ParseError rather than a crash downstream.
+
+The bound is set by what the rest of the pipeline survives, measured with the default
+recursion limit of 1000 (``benchmarks/parse.py`` prints the figures): jsonschema validating
+against a recursive ``$ref`` raises RecursionError from 246 levels with an empty stack (about
+four frames per level, so from about 200 inside an application), ``copy.deepcopy`` from 495,
+``json.dumps`` from 988; pydantic stops recursive models at 255 with a ValidationError. 128
+levels leave those about 450 frames of caller stack, and no real answer nests that deep.
+"""
 
 
 @dataclass(frozen=True)
@@ -58,9 +67,13 @@ def parse(text: str) -> Parsed:
     if not isinstance(text, str):
         raise ParseError(f"expected the answer as str, got {type(text).__name__}", position=0)
     try:
-        return Parsed(json.loads(text))
+        value = json.loads(text)
     except (ValueError, RecursionError):
         pass
+    else:
+        if not _deeper_than(value, MAX_DEPTH, text, 0, len(text)):
+            return Parsed(value)
+        # too deep: the lenient parser below raises the ParseError, with its position
     error: ParseError | None = None
     start = 0
     for _ in range(_ROOT_ATTEMPTS):
@@ -75,14 +88,35 @@ def parse(text: str) -> Parsed:
                 parser.root_start is not None and (exc.position or 0) > (error.position or 0)
             ):
                 error = exc
-            # a root found after prose may be prose itself ('Step [2/3]: {...}'): look past it
-            if parser.root_start is None or not parser.root_after_prose:
+            # a root found after prose may be prose itself ('Step [2/3]: {...}'): look past it,
+            # unless it is too deep (its inner brackets would be just as deep, less one)
+            if parser.root_start is None or not parser.root_after_prose or parser._too_deep:
                 break
             start = parser.root_start + 1
             continue
         return _prefer_object(text, parser, result)
     assert error is not None
     raise error
+
+
+def _deeper_than(value: Any, limit: int, text: str, start: int, end: int) -> bool:
+    """Whether ``value`` (parsed from ``text[start:end]``) nests more than ``limit`` levels.
+
+    Counting brackets in the text settles almost every case in C; only a text with more
+    brackets than ``limit`` has its containers walked, without recursion.
+    """
+    if text.count("[", start, end) + text.count("{", start, end) <= limit:
+        return False
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        node, depth = level.pop()
+        children = node.values() if type(node) is dict else node if type(node) is list else ()
+        for child in children:
+            if type(child) is dict or type(child) is list:
+                if depth >= limit:
+                    return True
+                level.append((child, depth + 1))
+    return False
 
 
 _ROOT_ATTEMPTS = 3  # roots tried by parse(), each a pass over at most the rest of the text
@@ -136,6 +170,8 @@ _NUMBER_START = frozenset("-0123456789")
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
 _EMPTY = {"[": "[]", "{": "{}"}
+_CLOSER = {dict: "}", list: "]"}
+_WANTED: dict[str, type] = {"key": dict, "value": list}  # what a look ahead needs open
 _FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _NUMBERISH = re.compile(r"[-+0-9.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
@@ -178,25 +214,112 @@ _SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once
 _Matcher = Callable[[str, int], "re.Match[str]"]
 _match_ws = cast(_Matcher, _WS.match)
 _match_word = cast(_Matcher, _WORD_CHARS.match)
+_AFTER_COMMA = re.compile(r"[ \t\n\r]*(,?)[ \t\n\r]*")
+_KEY_AHEAD = re.compile(r"""(?:"[^"\\\n]*"|'[^'\\\n]*'|[\w$.+\-]+)[ \t\n\r]*(:?)""")
 _match_lang = cast(_Matcher, _FENCE_LANG.match)
+_match_after_comma = cast(_Matcher, _AFTER_COMMA.match)
 _C_WINDOW = 4096  # the C scanner's first window; widened fourfold while a container runs past it
 _C_MIN = 48  # below this many characters, handing a container to the C scanner is not worth it
 
 
-def _quote_closes(s: str, after: int, final: bool) -> int:
-    """Whether the quote just before ``after`` ends its string: 1 yes, 0 no, -1 not known yet.
+_INSIDE, _CLOSES, _WAIT, _LOST = 0, 1, -1, 2  # what a quote in a value string is
+_NEXT_STRING = {q: re.compile(rf"{q}[^{q}\\\n]{{0,200}}{q}[ \t\r\n]*([^ \t\r\n])") for q in "\"'"}
+_SCALAR_AHEAD = re.compile(
+    r"(?:true|false|null|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)[ \t\r\n]*[,\]}]"
+)
+_CHAR_CLASS = re.compile(r"\[[^\]\s]{0,4}\Z")  # a regex character class left open: ['"]
 
-    A quote followed by a letter is inside the string, not its end: models write
-    ``"He said "hi" twice"`` and ``'it's'``. Deciding needs the next character that is
-    not whitespace, which may be in the next chunk. Only values get this benefit of the
-    doubt: a key ends at its first quote, so ``{"a" 1}`` is an error, not a long key.
+
+def _quote_verdict(s: str, q: int, final: bool, before: str, in_object: bool) -> int:
+    """Whether the quote at ``s[q]`` ends its value string, judged on what comes next.
+
+    Models leave quotes unescaped (``"He said "hi" twice"``, ``'it's'``), so a quote
+    followed by a word stays inside the string, except where what follows is clearly
+    structure: a member on a new line (``"John"\n lastName: ...``), a number or literal
+    and a delimiter (``["a" 2]``), or a key after a comma or a line break, which means the
+    string lost its closing quote before that comma (``_LOST``: ``"New York, "gender":``).
+    ``before`` is the end of the string so far. ``_WAIT``: what decides is not here yet.
     """
-    j = _match_ws(s, after).end()
-    if j - after > _QUOTE_LOOKAHEAD:
-        return 1
-    if j < len(s):
-        return 1 if s[j] in _AFTER_STRING else 0
-    return 1 if final else -1
+    n = len(s)
+    quote = s[q]
+    stripped = before.rstrip(" \t\r")
+    if stripped.endswith(",") or stripped.endswith("\n"):
+        m = _NEXT_STRING[quote].match(s, q)
+        if m is None:
+            if not final and n - q < _PEEK:
+                return _WAIT
+        elif m.group(1) == ":" if in_object else m.group(1) in ",]":
+            return _LOST
+    j = _match_ws(s, q + 1).end()
+    if j - q - 1 > _QUOTE_LOOKAHEAD:
+        return _CLOSES
+    if j >= n:
+        return _CLOSES if final else _WAIT
+    c = s[j]
+    if c in _AFTER_STRING:
+        return _INSIDE if c in "]'" and _CHAR_CLASS.search(before) else _CLOSES
+    ahead = _KEY_AHEAD.match(s, j) if in_object else None
+    if ahead is not None and ahead.end() >= n and not final:
+        return _WAIT
+    if ahead is not None and ahead.group(1) and (c in "\"'" or "\n" in s[q:j]):
+        return _CLOSES
+    if c in _NUMBER_START or c in "tfn":
+        if _SCALAR_AHEAD.match(s, j) is not None:
+            return _CLOSES
+        if not final and n - j < 40:
+            return _WAIT
+    return _INSIDE
+
+
+def _look_after(s: str, pos: int, final: bool) -> str | None:
+    """What follows a closer: a member (``, "key":``), a ``value`` after a comma, a
+    ``close``-r, the ``end`` of the text, or ``other``; None if not here yet.
+
+    Only the next ``_PEEK`` characters count, so the answer does not depend on how the
+    text was split into chunks.
+    """
+    window = s[pos : pos + _PEEK]
+    complete = final or len(window) == _PEEK
+    m = _match_after_comma(window, 0)
+    j = m.end()
+    if j == len(window):
+        if not complete:
+            return None
+        return "end" if final and pos + j >= len(s) else "other"
+    if not m.group(1):
+        return "close" if window[j] in "}])" else "other"
+    if window[j] in "\"'" and window.find(window[j], j + 1) < 0:
+        return None if not complete else "value"
+    key = _KEY_AHEAD.match(window, j)
+    if key is None:
+        return "value"
+    if key.end() == len(window) and not complete:
+        return None
+    return "key" if key.group(1) else "value"
+
+
+def _tail(parts: list[str], size: int = 16) -> str:
+    """The last ``size`` characters of a string being built in parts, without joining it all."""
+    tail: list[str] = []
+    count = 0
+    for part in reversed(parts):
+        tail.append(part)
+        count += len(part)
+        if count >= size:
+            break
+    return "".join(reversed(tail))[-size:]
+
+
+@dataclass
+class _Checkpoint:
+    """A value string's first quote judged to be inside it: where to go back to if the
+    string then runs to the end of the input (``["a" b]``), with the text seen since."""
+
+    before: str  # the string's text before the quote
+    quote: int  # absolute offset of the quote
+    raw: list[str]  # the text after the quote, as it arrived
+    raw_end: int  # absolute offset just past ``raw``
+    repairs: dict[str, None]  # the repairs before the quote
 
 
 class _Syntax(Exception):
@@ -274,6 +397,9 @@ class IncrementalParser:
         self._prose_seen = False
         self._root_after_prose = False
         self._trailing_seen = False
+        self._reopenable = False  # the root just closed, and its closer may be a stray
+        self._checkpoint: _Checkpoint | None = None
+        self._too_deep = False
 
     # -- public API -------------------------------------------------------------------------
 
@@ -313,6 +439,10 @@ class IncrementalParser:
         self._carry = ""
         self._consumed += len(chunk)
         self._changed = False
+        checkpoint = self._checkpoint
+        if checkpoint is not None:
+            checkpoint.raw.append(data[checkpoint.raw_end - self._base :])
+            checkpoint.raw_end = self._base + len(data)
         self._run(data, final=False)
         if self._partial_strings and self._grew:
             self._show_partial()
@@ -335,6 +465,8 @@ class IncrementalParser:
         self._carry = ""
         self._changed = False
         self._run(data, final=True)
+        if self._mode == _STRING and self._checkpoint is not None:
+            self._rewind()
         if self._mode == _PROSE:
             if self._first_error is not None:
                 raise self._first_error
@@ -400,6 +532,50 @@ class IncrementalParser:
         self._changed = True
         return True
 
+    def _rewind(self) -> None:
+        """A value string ran to the end after a quote judged to be inside it: read that
+        quote as its end instead, if the rest then parses cleanly (``["a" b]``).
+
+        Otherwise the string was cut off (``"He said "hi" and le``) and stays as it is,
+        unless it swallowed closing brackets: then both readings are guesses, and the
+        answer is refused rather than silently misread. Runs once, at the end of input.
+        """
+        checkpoint = self._checkpoint
+        assert checkpoint is not None
+        saved = self._save()
+        self._checkpoint = None
+        self._repairs = dict(checkpoint.repairs)
+        self._parts = [checkpoint.before]
+        self._end_string()
+        self._base = checkpoint.quote + 1
+        rest = "".join(checkpoint.raw)
+        try:
+            self._run(rest, final=True)
+        except ParseError:
+            pass
+        else:
+            if self._mode != _STRING:
+                return
+        self.__dict__.update(saved)
+        if rest.rstrip(" \t\r\n`")[-1:] in ("}", "]"):
+            self._error = ParseError(
+                f"the string at position {checkpoint.quote} runs to the end of the answer over"
+                " its closing brackets, or ends at an unescaped quote there; ask again",
+                position=checkpoint.quote,
+            )
+            raise self._error
+
+    def _save(self) -> dict[str, Any]:
+        """The parser's state, with the value built so far copied (once, for ``_rewind``)."""
+        state = dict(self.__dict__)
+        state["_root"], state["_stack"], state["_items_list"] = copy.deepcopy(
+            (self._root, self._stack, self._items_list)
+        )
+        for name in ("_keys", "_on_path", "_items", "_parts"):
+            state[name] = list(state[name])
+        state["_repairs"] = dict(self._repairs)
+        return state
+
     def _repair(self, name: str) -> None:
         self._repairs[name] = None
 
@@ -430,10 +606,7 @@ class IncrementalParser:
                 elif mode == _PROSE:
                     pos = self._prose(s, pos, final)
                 elif mode == _DONE:
-                    if not self._trailing_seen and s[pos:].strip(" \t\r\n`"):
-                        self._trailing_seen = True
-                        self._repair("surrounding prose")
-                    return
+                    pos = self._after_root(s, pos, final)
                 else:
                     pos = self._comment(s, pos, final)
                 mode = self._mode
@@ -511,13 +684,21 @@ class IncrementalParser:
                         self._budget -= pos
                 if (
                     end >= 0
-                    and not (end < n and s[end] in _AFTER_STRING)
-                    and _quote_closes(s, end, final) != 1
+                    and not (
+                        end < n
+                        and s[end] in _AFTER_STRING
+                        and "[" not in s[max(pos, end - 6) : end]
+                    )
+                    and self._verdict(s, end - 1, final, s[max(pos + 1, end - 17) : end - 1])
+                    != _CLOSES
                 ):
                     end = -1  # a quote inside the string, or what follows is not here yet
             elif c == "'":
                 m = single_quoted(s, pos)
-                if m is not None and _quote_closes(s, m.end(), final) == 1:
+                if (
+                    m is not None
+                    and self._verdict(s, m.end() - 1, final, m.group(1)[-16:]) == _CLOSES
+                ):
                     value = m.group(1)
                     end = m.end()
                     self._repairs["single quotes"] = None
@@ -570,7 +751,7 @@ class IncrementalParser:
             return pos + 1
         if mode == _AFTER:
             if c == "}" or c == "]":
-                return self._close(s, pos)
+                return self._close(s, pos, final)
             if c == ":" or (c not in "\"'{[" and not c.isalnum() and c not in "-_$+."):
                 raise _Syntax(f"expected ',' or a closing bracket, found {c!r}", pos)
             self._repair("missing comma")
@@ -587,16 +768,22 @@ class IncrementalParser:
                     raise _Syntax(f"expected a value, found {c!r}", pos)
                 if self._after_comma:
                     self._repair("trailing comma")
-                return self._close(s, pos)
+                return self._close(s, pos, final)
             return self._start_word(s, pos, final, key=False)
         if mode == _KEY:
             if c == "}":
                 if self._after_comma:
                     self._repair("trailing comma")
-                return self._close(s, pos)
+                return self._close(s, pos, final)
             if c == '"' or c == "'":
                 return self._open_string(s, pos, final, key=True)
             return self._start_word(s, pos, final, key=True)
+        key = self._keys[-1]
+        if c in ",}" and (key in _LITERALS or _NUMBER.fullmatch(key) is not None):
+            # '{"b": "x" true}': a value with no key of its own; nothing to attach it to
+            self._repair("value without a key dropped")
+            self._mode = _AFTER
+            return pos
         raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
 
     def _comment(self, s: str, pos: int, final: bool) -> int:
@@ -671,7 +858,12 @@ class IncrementalParser:
         if on_path and type(container) is list and len(stack) - 1 == len(self._item_path or ()):
             self._items_list = container
         if len(stack) > MAX_DEPTH:
-            raise _Syntax(f"nesting deeper than {MAX_DEPTH} levels", pos)
+            self._too_deep = True
+            raise _Syntax(
+                f"nesting deeper than {MAX_DEPTH} levels, more than validation and"
+                " serialisation can take",
+                pos,
+            )
         self._mode = _KEY if type(container) is dict else _VALUE
         self._after_comma = False
         self._changed = True
@@ -723,8 +915,9 @@ class IncrementalParser:
                 return -1
             break
         self._budget -= end
+        if _deeper_than(value, MAX_DEPTH - len(self._stack), part, 0, end):
+            return -1  # the frame-by-frame path raises the error, with its position
         end += pos
-        stack = self._stack
         stack = self._stack
         if not stack:
             self._start_root(value, pos)
@@ -761,28 +954,55 @@ class IncrementalParser:
         if type(value) is list:
             self._items.extend(value)
 
-    def _close(self, s: str, pos: int) -> int:
-        """A closing bracket: close the open container (repairing a mismatched bracket)."""
+    def _close(self, s: str, pos: int, final: bool) -> int:
+        """A closing bracket: close the open container, or repair a bracket that does not fit.
+
+        A closer that does not fit the open container has three readings: a typo for the
+        right closer, a closer whose inner closers are missing, or a stray to drop. What
+        follows decides (``, "key":`` needs an object open, ``, value`` an array), so that
+        ``{"a": [1, 2}, "b": 3}`` keeps ``b`` instead of ending the root at the ``}``.
+        """
         want = dict if s[pos] == "}" else list
         stack = self._stack
-        if type(stack[-1]) is not want:
-            depth = len(stack) - 1
-            while depth >= 0 and type(stack[depth]) is not want:
-                depth -= 1
-            if depth < 0:
-                raise _Syntax(f"unexpected {s[pos]!r}", pos)
-            self._repair("mismatched bracket")
-            while type(stack[-1]) is not want:
-                self._pop()
-        self._pop()
-        pos += 1
-        n = len(s)
-        while stack and pos < n and s[pos] == ("}" if type(stack[-1]) is dict else "]"):
-            self._pop()  # ']]]': close them all here
+        if type(stack[-1]) is want:
+            self._pop()
             pos += 1
+            n = len(s)
+            while len(stack) > 1 and pos < n and s[pos] == _CLOSER[type(stack[-1])]:
+                self._pop()  # ']]]': close them all here
+                pos += 1
+            if not stack:
+                self._end_root(pos, closed=True)
+            return pos
+        look = _look_after(s, pos + 1, final)
+        if look is None:  # what follows is not here yet
+            self._carry = s[pos:]
+            return len(s)
+        depth = len(stack) - 1
+        while depth >= 0 and type(stack[depth]) is not want:
+            depth -= 1
+        wanted = _WANTED.get(look)
+        typo = stack[-2] if len(stack) > 1 else None
+        missing = stack[depth - 1] if depth > 0 else None
+        if wanted is None:
+            pops = len(stack) - depth if depth >= 0 else 1
+        elif type(typo) is wanted:
+            pops = 1
+        elif depth >= 0 and type(missing) is wanted:
+            pops = len(stack) - depth
+        elif type(stack[-1]) is wanted:
+            pops = 0
+        else:
+            pops = 1
+        if pops == 0:
+            self._repair("extra closing bracket")
+            return pos + 1
+        self._repair("mismatched bracket")
+        for _ in range(pops):
+            self._pop()
         if not stack:
-            self._end_root(pos)
-        return pos
+            self._end_root(pos + 1, closed=True)
+        return pos + 1
 
     def _pop(self) -> None:
         child = self._stack.pop()
@@ -793,10 +1013,36 @@ class IncrementalParser:
         self._mode = _AFTER
         self._changed = True
 
-    def _end_root(self, end: int) -> None:
+    def _end_root(self, end: int, *, closed: bool = False) -> None:
+        """The root is complete at ``end``; ``closed`` if by its own closer, which may be stray."""
         self._mode = _DONE
         self._end = self._base + end
+        self._reopenable = closed and type(self._root) is dict
         self._changed = True
+
+    def _after_root(self, s: str, pos: int, final: bool) -> int:
+        """After the root: reopen it if its closer was a stray (``{"a": 1}, "b": 2}``).
+
+        The rest of the text is otherwise ignored (noted as surrounding prose).
+        """
+        if self._reopenable:
+            look = _look_after(s, pos, final)
+            if look is None:
+                self._carry = s[pos:]
+                return len(s)
+            self._reopenable = False
+            if look == "key":
+                self._repair("extra closing bracket")
+                self._stack.append(self._root)
+                self._keys.append(None)
+                self._on_path.append(self._item_path is not None)
+                self._end = None
+                self._mode = _AFTER
+                return pos
+        if not self._trailing_seen and s[pos:].strip(" \t\r\n`"):
+            self._trailing_seen = True
+            self._repair("surrounding prose")
+        return len(s)
 
     # -- strings ----------------------------------------------------------------------------
 
@@ -809,7 +1055,9 @@ class IncrementalParser:
             if (
                 end >= 0
                 and s.find("\\", pos + 1, end) < 0  # no escapes: take it whole
-                and (key or _quote_closes(s, end + 1, final) == 1)
+                and (
+                    key or self._verdict(s, end, final, s[max(pos + 1, end - 16) : end]) == _CLOSES
+                )
             ):
                 text = s[pos + 1 : end]
                 if _CONTROL.search(text) is not None:
@@ -849,13 +1097,24 @@ class IncrementalParser:
             if m is None:
                 return n
             if s[stop] == quote:
-                closes = 1 if self._is_key else _quote_closes(s, stop + 1, final)
-                if closes == 1:
+                verdict = _CLOSES if self._is_key else self._verdict(s, stop, final, _tail(parts))
+                if verdict == _CLOSES:
                     self._end_string()
                     return stop + 1
-                if closes < 0:  # what follows the quote is in the next chunk
+                if verdict == _WAIT:  # what follows the quote is in the next chunk
                     self._carry = s[stop:]
                     return n
+                if verdict == _LOST:
+                    self._lost_quote()
+                    return stop
+                if self._checkpoint is None:
+                    self._checkpoint = _Checkpoint(
+                        "".join(parts),
+                        self._base + stop,
+                        [s[stop + 1 :]],
+                        self._base + n,
+                        dict(self._repairs),
+                    )
                 self._repair("unescaped quote")
                 parts.append(quote)
                 self._grew = True
@@ -914,7 +1173,20 @@ class IncrementalParser:
         self._grew = True
         return end
 
+    def _verdict(self, s: str, q: int, final: bool, before: str) -> int:
+        return _quote_verdict(s, q, final, before, type(self._stack[-1]) is dict)
+
+    def _lost_quote(self) -> None:
+        """The string lost its closing quote before a comma: end it there, the comma read."""
+        self._repair("missing closing quote")
+        text = "".join(self._parts).rstrip()
+        self._parts = [text[:-1].rstrip() if text.endswith(",") else text]
+        self._end_string()
+        self._after_comma = True
+        self._mode = _KEY if type(self._stack[-1]) is dict else _VALUE
+
     def _end_string(self) -> None:
+        self._checkpoint = None
         text = "".join(self._parts)
         self._parts = []
         self._grew = False
