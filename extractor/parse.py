@@ -123,26 +123,35 @@ _ROOT_ATTEMPTS = 3  # roots tried by parse(), each a pass over at most the rest 
 
 
 def _prefer_object(text: str, parser: IncrementalParser, result: Parsed) -> Parsed:
-    """JSON mode answers with an object: an array found in prose loses to an object after it.
+    """JSON mode answers with an object: an array found in prose loses to an object after it
+    ('Step [2/3]: {...}'), and so does it to an object that is broken beyond repair (its
+    error is raised: the object is the answer, the array was prose).
 
-    Only the text after the array is parsed again, so this stays linear.
+    Only the text after each array is parsed again, a bounded number of times: linear.
     """
     end = parser.end
     if not isinstance(result.value, list) or not parser.root_after_prose or end is None:
         return result
-    if "{" not in text[end:]:
-        return result
-    second = IncrementalParser()
-    second._consumed = end
-    try:
-        second.feed(text[end:])
-        found = second.finish()
-    except ParseError:
-        return result
-    if not isinstance(found.value, dict):
-        return result
-    repairs = dict.fromkeys((*result.repairs, *found.repairs))
-    return Parsed(found.value, True, tuple(repairs))
+    for _ in range(_ROOT_ATTEMPTS):
+        if "{" not in text[end:]:
+            return result
+        second = IncrementalParser()
+        second._consumed = end
+        try:
+            second.feed(text[end:])
+            found = second.finish()
+        except ParseError:
+            start = second.root_start
+            if start is not None and text[start] == "{":
+                raise
+            return result
+        if isinstance(found.value, dict):
+            repairs = dict.fromkeys((*result.repairs, *found.repairs))
+            return Parsed(found.value, True, tuple(repairs))
+        if second.end is None:
+            return result
+        end = second.end
+    return result
 
 
 # Parser modes. Those from _STRING on are not structural: whitespace there is content.
@@ -167,25 +176,84 @@ _SINGLE_QUOTED = re.compile(r"'([^'\\\x00-\x1f]*)'")
 _AFTER_STRING = frozenset(",:}]\"'/#`")  # what may follow a string's closing quote
 _QUOTE_LOOKAHEAD = 64  # whitespace after a quote beyond this: the quote closed the string
 _NUMBER_START = frozenset("-0123456789")
+_DIGITS = frozenset("0123456789")
+_DIGITS_OR_NOTHING = _DIGITS | {""}
 _DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
 _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
 _EMPTY = {"[": "[]", "{": "{}"}
-_CLOSER = {dict: "}", list: "]"}
+_CLOSER: dict[type, str] = {dict: "}", list: "]"}
 _WANTED: dict[str, type] = {"key": dict, "value": list}  # what a look ahead needs open
 _FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
 _NUMBERISH = re.compile(r"[-+0-9.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 _CONTROL = re.compile(r"[\x00-\x1f]")
-_PROSE_STOP = re.compile(r"[\[{`]")
-# what may follow a root's first bracket (within _PEEK characters) for it to be taken as JSON
-_ARRAY_START = re.compile(
-    r"""[ \t\n\r]*(?:[\[\]{"'\-0-9/#,]|(?:true|false|null|True|False|None|NaN|Infinity)\W)"""
+# what may follow a root's first bracket (within _PEEK characters) for it to be taken as JSON;
+# one search finds the root in C, however much prose or how many brackets come first
+_SPACE = "[ \\t\\n\\r\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]"
+_ROOT_SEARCH = re.compile(
+    "`"
+    rf"|\[(?={_SPACE}{{0,255}}(?:[\[\]{{}}\"'\-0-9/#,.\u2026\u201c\u2018(]"
+    r"|(?:true|false|null|True|False|None|NaN|Infinity|undefined)\W|[A-Za-z_$][\w$.\-]*[ \t]*,))"
+    rf"|\{{(?={_SPACE}{{0,255}}(?:[\"'}}\]/#,.`\u2026\u201c\u2018]|[\w$.+\-]+{_SPACE}*:))"
+    r"|[\[{](?=[ \t\n\r]{256})"
+    r"|(?P<bare>[\[{])(?=[ \t\n\r]*\Z)"  # at the end of the text: '{' cut off at once
 )
-_OBJECT_START = re.compile(r"""[ \t\n\r]*(?:["'}/#,]|[\w$.+\-]+[ \t\n\r]*:)""")
+_BRACKET = re.compile(r"[\[{]")
 _PEEK = 256
 _FENCE_LANG = re.compile(r"[^\n{\[`]*")
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
 _JSON_FENCES = frozenset({"", "json", "jsonc", "json5", "javascript", "js"})
+_UNQUOTED = 10  # inside an unquoted string value (models write {"city": New York})
+_ELLIPSIS = re.compile(r"\.{2,}")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$.]*")
+_SHORT_INT = re.compile(r"-?[1-9][0-9]{0,2}")
+# digit groups after a number's first comma: bounded, so that 64 characters always decide
+_THOUSANDS = re.compile(r"((?:,[0-9]{3}){1,5}(?:\.[0-9]{1,20})?)[ \t\r\n]{0,8}[,}\]](?![0-9])")
+_UNQUOTED_STOP = re.compile(r'[,}\]\n"]')
+_ODD_SPACE = frozenset(
+    "\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_WORD_END = frozenset(" \t\n\r,]})`") | _ODD_SPACE  # what may follow a number or literal
+_LENIENT_NUMBER = re.compile(
+    r"([+-]?)((?:[0-9]+(?:_[0-9]+)*)?)(?:(\.)([0-9]*))?(?:[eE]([+-]?[0-9]*))?"
+)
+_HEX = re.compile(r"[+-]?0[xX][0-9a-fA-F]+")
+_LEADING_ZERO = re.compile(r"-?0[0-9]+(?:\.[0-9]*)?")
+_OPENERS = frozenset("\"'{[(")
+_SMART_STOP = {
+    "\u201c": "[\u201d\u201c\\\\]",  # a left double quote closes at a right one (or a left)
+    "\u201d": "[\u201d\u201c\\\\]",
+    "\u2018": "[\u2019\u2018\\\\]",
+    "\u2019": "[\u2019\u2018\\\\]",
+    "`": "[`\u00b4\\\\]",  # a backtick closes at a backtick or an acute accent
+    "\u00b4": "[\u00b4`\\\\]",
+}
+_SMART = frozenset(_SMART_STOP)
+_STRING_STOP.update({quote: re.compile(stop) for quote, stop in _SMART_STOP.items()})
+_REGEX = re.compile(r"/(?:[^/\\\n]|\\.)+/[a-z]*")
+_NOT_SCALAR: Any = object()
+_DROPPED: Any = object()
+
+
+def _lenient_number(token: str) -> Any:
+    """Numbers as models write them outside JSON: ``.5``, ``1.``, ``+5``, ``1e``, ``1_000``,
+    ``0x1F``; a number with leading zeros is a code (``02134``) and stays text."""
+    if _LEADING_ZERO.fullmatch(token):
+        return token
+    if _HEX.fullmatch(token):
+        return int(token, 16)
+    m = _LENIENT_NUMBER.fullmatch(token)
+    if m is None or not (m.group(2) or m.group(4)):
+        return _NOT_SCALAR
+    sign, whole, dot, fraction, exponent = m.groups()
+    whole = whole.replace("_", "") or "0"
+    if dot is None and exponent is None:
+        return int(sign + whole)
+    power = exponent if exponent and exponent.lstrip("+-") else "0"
+    return float(f"{sign}{whole}.{fraction or 0}e{power}")
+
+
 _ESCAPES = {
     '"': '"',
     "\\": "\\",
@@ -206,6 +274,11 @@ _LITERALS: dict[str, tuple[Any, str | None]] = {
     "True": (True, "python literal"),
     "False": (False, "python literal"),
     "None": (None, "python literal"),
+    "TRUE": (True, "non-JSON literal"),
+    "FALSE": (False, "non-JSON literal"),
+    "NULL": (None, "non-JSON literal"),
+    "Null": (None, "non-JSON literal"),
+    "undefined": (None, "non-JSON literal"),
 }
 # json's C scanners, which typeshed does not describe: a string body, and a whole value
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -215,7 +288,9 @@ _Matcher = Callable[[str, int], "re.Match[str]"]
 _match_ws = cast(_Matcher, _WS.match)
 _match_word = cast(_Matcher, _WORD_CHARS.match)
 _AFTER_COMMA = re.compile(r"[ \t\n\r]*(,?)[ \t\n\r]*")
-_KEY_AHEAD = re.compile(r"""(?:"[^"\\\n]*"|'[^'\\\n]*'|[\w$.+\-]+)[ \t\n\r]*(:?)""")
+_KEY_AHEAD = re.compile(  # a key and its colon; bounded, so that _VERDICT_WINDOW decides
+    r"""(?:"[^"\\\n]{0,200}"|'[^'\\\n]{0,200}'|[\w$.+\-]{1,200})[ \t\n\r]{0,32}(:?)"""
+)
 _match_lang = cast(_Matcher, _FENCE_LANG.match)
 _match_after_comma = cast(_Matcher, _AFTER_COMMA.match)
 _C_WINDOW = 4096  # the C scanner's first window; widened fourfold while a container runs past it
@@ -223,10 +298,14 @@ _C_MIN = 48  # below this many characters, handing a container to the C scanner 
 
 
 _INSIDE, _CLOSES, _WAIT, _LOST = 0, 1, -1, 2  # what a quote in a value string is
-_NEXT_STRING = {q: re.compile(rf"{q}[^{q}\\\n]{{0,200}}{q}[ \t\r\n]*([^ \t\r\n])") for q in "\"'"}
+_NEXT_STRING = {
+    q: re.compile(rf"{q}[^{q}\\\n]{{0,200}}{q}[ \t\r\n]{{0,32}}([^ \t\r\n])") for q in "\"'"
+}
 _SCALAR_AHEAD = re.compile(
-    r"(?:true|false|null|-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)[ \t\r\n]*[,\]}]"
+    r"(?:true|false|null|-?[0-9]{1,40}(?:\.[0-9]{1,40})?(?:[eE][-+]?[0-9]{1,4})?)"
+    r"[ \t\r\n]{0,32}[,\]}]"
 )
+_VERDICT_WINDOW = 400  # characters after a doubtful quote that decide it, whatever the chunking
 _CHAR_CLASS = re.compile(r"\[[^\]\s]{0,4}\Z")  # a regex character class left open: ['"]
 
 
@@ -238,36 +317,39 @@ def _quote_verdict(s: str, q: int, final: bool, before: str, in_object: bool) ->
     structure: a member on a new line (``"John"\n lastName: ...``), a number or literal
     and a delimiter (``["a" 2]``), or a key after a comma or a line break, which means the
     string lost its closing quote before that comma (``_LOST``: ``"New York, "gender":``).
-    ``before`` is the end of the string so far. ``_WAIT``: what decides is not here yet.
+    ``before`` is the end of the string so far. ``_WAIT``: what decides is not here yet;
+    past the first character, the next ``_VERDICT_WINDOW`` characters decide.
     """
     n = len(s)
-    quote = s[q]
     stripped = before.rstrip(" \t\r")
-    if stripped.endswith(",") or stripped.endswith("\n"):
-        m = _NEXT_STRING[quote].match(s, q)
-        if m is None:
-            if not final and n - q < _PEEK:
-                return _WAIT
-        elif m.group(1) == ":" if in_object else m.group(1) in ",]":
-            return _LOST
+    lost = stripped.endswith(",") or stripped.endswith("\n")
     j = _match_ws(s, q + 1).end()
-    if j - q - 1 > _QUOTE_LOOKAHEAD:
-        return _CLOSES
-    if j >= n:
-        return _CLOSES if final else _WAIT
-    c = s[j]
-    if c in _AFTER_STRING:
-        return _INSIDE if c in "]'" and _CHAR_CLASS.search(before) else _CLOSES
-    ahead = _KEY_AHEAD.match(s, j) if in_object else None
-    if ahead is not None and ahead.end() >= n and not final:
+    if not lost:
+        if j - q - 1 > _QUOTE_LOOKAHEAD:
+            return _CLOSES
+        if j >= n:
+            return _CLOSES if final else _WAIT
+        c = s[j]
+        if c in _AFTER_STRING:
+            return _INSIDE if c in "]'" and _CHAR_CLASS.search(before) else _CLOSES
+    if not final and n - q < _VERDICT_WINDOW:
         return _WAIT
+    if lost:
+        pattern = _NEXT_STRING.get(s[q])
+        m = None if pattern is None else pattern.match(s, q)
+        if m is not None and (m.group(1) == ":" if in_object else m.group(1) in ",]"):
+            return _LOST
+        if j - q - 1 > _QUOTE_LOOKAHEAD or j >= n:
+            return _CLOSES
+        c = s[j]
+        if c in _AFTER_STRING:
+            return _INSIDE if c in "]'" and _CHAR_CLASS.search(before) else _CLOSES
+    c = s[j]
+    ahead = _KEY_AHEAD.match(s, j) if in_object else None
     if ahead is not None and ahead.group(1) and (c in "\"'" or "\n" in s[q:j]):
         return _CLOSES
-    if c in _NUMBER_START or c in "tfn":
-        if _SCALAR_AHEAD.match(s, j) is not None:
-            return _CLOSES
-        if not final and n - j < 40:
-            return _WAIT
+    if (c in _NUMBER_START or c in "tfn") and _SCALAR_AHEAD.match(s, j) is not None:
+        return _CLOSES
     return _INSIDE
 
 
@@ -394,12 +476,15 @@ class IncrementalParser:
         self._reading_lang = False
         self._lang = ""
         self._json_fence = True
+        self._fence_fresh = False  # in a fence, nothing but whitespace after its language yet
         self._prose_seen = False
         self._root_after_prose = False
         self._trailing_seen = False
         self._reopenable = False  # the root just closed, and its closer may be a stray
         self._checkpoint: _Checkpoint | None = None
         self._too_deep = False
+        self._key_bare = False  # the key just read was a bare word
+        self._calls: set[int] = set()  # ids of the lists standing for NumberLong(...) and kin
 
     # -- public API -------------------------------------------------------------------------
 
@@ -605,6 +690,8 @@ class IncrementalParser:
                     pos = self._word(s, pos, final)
                 elif mode == _PROSE:
                     pos = self._prose(s, pos, final)
+                elif mode == _UNQUOTED:
+                    pos = self._unquoted(s, pos, final)
                 elif mode == _DONE:
                     pos = self._after_root(s, pos, final)
                 else:
@@ -704,7 +791,16 @@ class IncrementalParser:
                     self._repairs["single quotes"] = None
             elif c in _NUMBER_START:
                 m = number(s, pos)
-                if m is not None and m.end() < n and s[m.end()] in _DELIMITERS:
+                if (
+                    m is not None
+                    and m.end() < n
+                    and s[m.end()] in _DELIMITERS
+                    and not (  # '2,000' in an object: the helper reads digit groups
+                        s[m.end()] == ","
+                        and type(stack[-1]) is dict
+                        and (m.end() + 1 == n or s[m.end() + 1] in _DIGITS)
+                    )
+                ):
                     try:
                         value = int(m.group()) if m.lastindex is None else float(m.group())
                         end = m.end()
@@ -739,52 +835,99 @@ class IncrementalParser:
     def _other(self, s: str, pos: int, final: bool, c: str) -> int:
         """Everything at a structural position that the hot loop does not handle inline."""
         mode = self._mode
+        if c in _ODD_SPACE:  # no-break and ideographic spaces between tokens
+            self._repair("non-ASCII whitespace")
+            return pos + 1
+        if c == "/" and mode == _VALUE and s[pos + 1 : pos + 2] not in ("/", "*"):
+            return self._regex(s, pos, final)
         if c == "/" or c == "#":
             return self._comment_start(s, pos, final)
-        if c == "`":  # a closing markdown fence: the root was cut off before it
-            self._close_all(pos)
-            return pos
-        if c == "," and (mode == _KEY or (mode == _VALUE and type(self._stack[-1]) is list)):
+        if c == "`":
+            if s.startswith("```", pos):  # a closing markdown fence: the root was cut off
+                self._close_all(pos)
+                return pos
+            if len(s) - pos < 3 and not final and "```".startswith(s[pos:]):
+                self._carry = s[pos:]
+                return len(s)
+        if c == "\u2026" and mode in (_VALUE, _KEY):
+            self._repair("ellipsis")
+            return pos + 1
+        stack = self._stack
+        if c == "," and (mode == _KEY or (mode == _VALUE and type(stack[-1]) is list)):
             # '[1,,2]', '{, "a": 1}'; but in '{"a": ,}' a value is missing
             self._repair("extra comma")
             self._after_comma = True
             return pos + 1
+        if mode == _VALUE and type(stack[-1]) is dict and c in ",}])":
+            self._repair("missing value")  # '{"a": , "b": 1}': null says so, and validates so
+            self._add(None)
+            return pos
         if mode == _AFTER:
-            if c == "}" or c == "]":
+            if c in "}])":
                 return self._close(s, pos, final)
-            if c == ":" or (c not in "\"'{[" and not c.isalnum() and c not in "-_$+."):
+            if c == ":" or (
+                c not in _OPENERS and not c.isalnum() and c not in "-_$+." and c not in _SMART
+            ):
                 raise _Syntax(f"expected ',' or a closing bracket, found {c!r}", pos)
             self._repair("missing comma")
             self._after_comma = False
-            self._mode = _KEY if type(self._stack[-1]) is dict else _VALUE
+            self._mode = _KEY if type(stack[-1]) is dict else _VALUE
             return pos
-        if mode == _VALUE:
-            if c == "{" or c == "[":
+        if mode in (_VALUE, _KEY):
+            key = mode == _KEY
+            if c in "}])" and (key or type(stack[-1]) is list):
+                if self._after_comma:
+                    self._repair("trailing comma")
+                return self._close(s, pos, final)
+            if not key and c in "{[(":
                 return self._open(s, pos)
             if c == '"' or c == "'":
-                return self._open_string(s, pos, final, key=False)
-            if c == "]" or c == "}":
-                if type(self._stack[-1]) is dict:
-                    raise _Syntax(f"expected a value, found {c!r}", pos)
-                if self._after_comma:
-                    self._repair("trailing comma")
-                return self._close(s, pos, final)
-            return self._start_word(s, pos, final, key=False)
-        if mode == _KEY:
-            if c == "}":
-                if self._after_comma:
-                    self._repair("trailing comma")
-                return self._close(s, pos, final)
-            if c == '"' or c == "'":
-                return self._open_string(s, pos, final, key=True)
-            return self._start_word(s, pos, final, key=True)
+                return self._open_string(s, pos, final, key=key)
+            if c in _SMART:
+                self._repair("smart quotes")
+                self._start_string(c, key=key)
+                return pos + 1
+            return self._start_word(s, pos, final, key=key)
+        return self._no_colon(s, pos, final, c)
+
+    def _no_colon(self, s: str, pos: int, final: bool, c: str) -> int:
+        """After a key, something other than ':'."""
         key = self._keys[-1]
         if c in ",}" and (key in _LITERALS or _NUMBER.fullmatch(key) is not None):
             # '{"b": "x" true}': a value with no key of its own; nothing to attach it to
             self._repair("value without a key dropped")
             self._mode = _AFTER
             return pos
+        if self._key_bare and c in "\"'":
+            if not final and len(s) - pos < _PEEK:
+                self._carry = s[pos:]
+                return len(s)
+            ahead = _KEY_AHEAD.match(s, pos)
+            if ahead is not None and ahead.group(1):
+                # '{"a": 1, COMMENT "b": 2}': a stray word before the real key
+                self._repair("stray text dropped")
+                self._key_bare = False
+                self._mode = _KEY
+                return pos
+        if not self._key_bare and (c in _OPENERS or c in _SMART or c.isalnum() or c in "-."):
+            self._repair("missing colon")  # '{"a" 1}'
+            self._mode = _VALUE
+            self._after_comma = False
+            return pos
         raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
+
+    def _regex(self, s: str, pos: int, final: bool) -> int:
+        """A JavaScript regular expression as a value (``/^[a-z]+$/i``): kept as text."""
+        m = _REGEX.match(s, pos)
+        n = len(s)
+        if (m is None or m.end() >= n) and not final and "\n" not in s[pos:] and n - pos < _PEEK:
+            self._carry = s[pos:]
+            return n
+        if m is None:
+            raise _Syntax("unexpected '/'", pos, pos + 1)
+        self._repair("regular expression")
+        self._add(m.group())
+        return m.end()
 
     def _comment(self, s: str, pos: int, final: bool) -> int:
         """Inside a comment: skip to its end."""
@@ -821,7 +964,7 @@ class IncrementalParser:
         stack = self._stack
         if self._c_skip:
             self._c_skip -= 1
-        elif len(s) - pos >= _C_MIN and self._budget > 0:
+        elif len(s) - pos >= _C_MIN and self._budget > 0 and s[pos] != "(":
             end = self._try_c(s, pos)
             if end >= 0:
                 self._c_backoff = 0
@@ -982,18 +1125,11 @@ class IncrementalParser:
         while depth >= 0 and type(stack[depth]) is not want:
             depth -= 1
         wanted = _WANTED.get(look)
-        typo = stack[-2] if len(stack) > 1 else None
-        missing = stack[depth - 1] if depth > 0 else None
         if wanted is None:
             pops = len(stack) - depth if depth >= 0 else 1
-        elif type(typo) is wanted:
-            pops = 1
-        elif depth >= 0 and type(missing) is wanted:
-            pops = len(stack) - depth
-        elif type(stack[-1]) is wanted:
-            pops = 0
-        else:
-            pops = 1
+        else:  # the fewest closings that leave open what follows needs, else drop the closer
+            fits = (k for k in range(1, len(stack)) if type(stack[-1 - k]) is wanted)
+            pops = next(fits, 0 if type(stack[-1]) is wanted else 1)
         if pops == 0:
             self._repair("extra closing bracket")
             return pos + 1
@@ -1008,6 +1144,14 @@ class IncrementalParser:
         child = self._stack.pop()
         self._keys.pop()
         self._on_path.pop()
+        if self._calls and id(child) in self._calls:  # NumberLong(2) is 2
+            self._calls.discard(id(child))
+            child = child[0] if len(child) == 1 else child
+            parent = self._stack[-1]
+            if type(parent) is dict:
+                parent[self._keys[-1]] = child
+            else:
+                parent[-1] = child
         if self._stack and self._stack[-1] is self._items_list:
             self._items.append(child)
         self._mode = _AFTER
@@ -1096,7 +1240,7 @@ class IncrementalParser:
                 self._grew = True
             if m is None:
                 return n
-            if s[stop] == quote:
+            if s[stop] != "\\":  # the quote, or its smart counterpart
                 verdict = _CLOSES if self._is_key else self._verdict(s, stop, final, _tail(parts))
                 if verdict == _CLOSES:
                     self._end_string()
@@ -1116,7 +1260,7 @@ class IncrementalParser:
                         dict(self._repairs),
                     )
                 self._repair("unescaped quote")
-                parts.append(quote)
+                parts.append(s[stop])
                 self._grew = True
                 pos = stop + 1
                 continue
@@ -1242,8 +1386,7 @@ class IncrementalParser:
         self._mode = _WORD
         if end == len(s) and not final:
             return end
-        self._end_word(pos, end)
-        return end
+        return self._end_word(s, pos, end, final)
 
     def _word(self, s: str, pos: int, final: bool) -> int:
         m = _match_word(s, pos)
@@ -1252,35 +1395,120 @@ class IncrementalParser:
             self._parts.append(m.group())
         if end == len(s) and not final:
             return end
-        self._end_word(self._word_start - self._base, end)
-        return end
+        return self._end_word(s, self._word_start - self._base, end, final)
 
-    def _end_word(self, start: int, end: int) -> None:
+    def _end_word(self, s: str, start: int, end: int, final: bool) -> int:
+        """A bare word ends at ``s[end]``: a key, a literal or number, or the start of
+        something longer; returns where scanning goes on (``len(s)`` to wait for more)."""
         token = "".join(self._parts)
-        self._parts = []
+        if _ELLIPSIS.fullmatch(token):  # '[1, 2, ...]': the model's "and so on"
+            self._repair("ellipsis")
+            self._parts = []
+            self._mode = _KEY if self._is_key else _VALUE
+            return end
         if self._is_key:
+            self._parts = []
             self._repair("unquoted key")
             self._bare_key = True
+            self._key_bare = True
             self._keys[-1] = token
             self._mode = _COLON
-            return
-        self._add(self._scalar(token, start, end))
+            return end
+        n = len(s)
+        nxt = s[end] if end < n else ""
+        if nxt == "(" and _IDENTIFIER.fullmatch(token):  # NumberLong(2), ISODate("...")
+            self._parts = []
+            self._repair("function call")
+            self._push([], end)
+            self._calls.add(id(self._stack[-1]))
+            return end + 1
+        if (
+            nxt == ","
+            and type(self._stack[-1]) is dict
+            and s[end + 1 : end + 2] in _DIGITS_OR_NOTHING
+            and _SHORT_INT.fullmatch(token)
+        ):
+            # '{"amount": 2,000.50}': a comma between digit groups is not a separator
+            if not final and n - end < 64:
+                self._carry = s[end:]
+                return n
+            m = _THOUSANDS.match(s, end)
+            if m is not None:
+                self._parts = []
+                self._repair("number format")
+                digits = token + m.group(1).replace(",", "")
+                self._add(float(digits) if "." in digits else int(digits))
+                return end + len(m.group(1))
+        if nxt == "/" and end + 1 >= n and not final:
+            self._carry = s[end:]  # '1/3' or '1 //': the next character decides
+            return n
+        delimited = (
+            nxt == "" or nxt in _WORD_END or (nxt == "/" and s[end + 1 : end + 2] in ("/", "*"))
+        )
+        if delimited:
+            value = self._scalar(token, at_end=end >= n)
+            if value is not _NOT_SCALAR:
+                self._parts = []
+                if value is not _DROPPED:
+                    self._add(value)
+                else:
+                    self._repair("incomplete member dropped")
+                    self._mode = _AFTER
+                return end
+        self._repair("unquoted string")
+        self._mode = _UNQUOTED
+        return end
 
-    def _scalar(self, token: str, start: int, end: int) -> Any:
+    def _unquoted(self, s: str, pos: int, final: bool) -> int:
+        """Inside an unquoted string value (``{"city": New York}``): up to a comma, a
+        closing bracket, a quote or the end of the line."""
+        m = _UNQUOTED_STOP.search(s, pos)
+        n = len(s)
+        stop = n if m is None else m.start()
+        self._parts.append(s[pos:stop])
+        if m is None and not final:
+            return stop
+        if stop < n and s[stop] == '"':  # '[a", "b"]': the opening quote is what is missing
+            after = _match_ws(s, stop + 1).end()
+            if after >= n and not final:
+                self._carry = s[stop:]
+                return n
+            if after >= n or s[after] in ",:]}":
+                self._repair("missing opening quote")
+                stop += 1
+        text = "".join(self._parts).strip()
+        fence = text.find("```")
+        if fence >= 0:
+            text = text[:fence].rstrip()
+        self._parts = []
+        self._add(text)
+        return stop
+
+    def _scalar(self, token: str, *, at_end: bool) -> Any:
+        """The value of a delimited bare word; ``_NOT_SCALAR`` if it is none, ``_DROPPED`` if
+        it is a number or literal cut off by the end of the input (``tr``, ``2e-``)."""
         literal = _LITERALS.get(token)
         if literal is not None:
             if literal[1] is not None:
                 self._repair(literal[1])
             return literal[0]
         m = _NUMBER.fullmatch(token)
-        if m is None:
-            raise _Syntax(f"unexpected {token[:40]!r}", start, end)
-        try:
-            if m.group(1) is None and m.group(2) is None:
-                return int(token)
-            return float(token)
-        except ValueError as exc:  # more digits than int() accepts
-            raise _Syntax(str(exc), start, end) from None
+        if m is not None:
+            try:
+                if m.group(1) is None and m.group(2) is None:
+                    return int(token)
+                return float(token)
+            except ValueError as exc:  # more digits than int() accepts
+                raise _Syntax(str(exc), self._word_start - self._base) from None
+        if at_end and (
+            _NUMBERISH.fullmatch(token) is not None
+            or any(literal.startswith(token) for literal in _LITERALS)
+        ):
+            return _DROPPED
+        value = _lenient_number(token)
+        if value is not _NOT_SCALAR:
+            self._repair("number format")
+        return value
 
     # -- comments and end of input ----------------------------------------------------------
 
@@ -1324,40 +1552,79 @@ class IncrementalParser:
             mode = self._mode = self._comment_return
         if mode == _STRING:
             self._repair("unterminated string")
-            fence = "".join(self._parts).find("\n```")
-            if fence >= 0:  # the string ran into the closing markdown fence
-                self._parts = ["".join(self._parts)[:fence]]
+            self._parts = [self._cut_unterminated("".join(self._parts))]
             if self._is_key:
                 self._repair("incomplete member dropped")
                 self._parts = []
                 self._mode = _AFTER
             else:
                 self._end_string()
-        elif mode == _WORD:
-            token = "".join(self._parts)
-            if self._is_key:
-                self._repair("incomplete member dropped")
-                self._mode = _AFTER
-                return
+        elif mode == _WORD and self._is_key:
+            self._repair("incomplete member dropped")
+            self._parts = []
+            self._mode = _AFTER
+        elif mode in (_WORD, _UNQUOTED):
             try:
-                self._end_word(self._word_start - self._base, self._consumed - self._base)
+                if mode == _WORD:
+                    self._end_word("", self._word_start - self._base, 0, True)
+                if self._mode == _UNQUOTED:
+                    self._unquoted("", 0, True)
             except _Syntax as exc:
-                truncated = _NUMBERISH.fullmatch(token) is not None or any(
-                    literal.startswith(token) for literal in _LITERALS
-                )
-                if not truncated:
-                    raise ParseError(
-                        f"{exc.message} at position {self._word_start}",
-                        position=self._word_start,
-                    ) from None
-                self._repair("incomplete member dropped")
-                self._mode = _AFTER
+                raise ParseError(
+                    f"{exc.message} at position {self._word_start}", position=self._word_start
+                ) from None
         elif mode == _COLON or (mode == _VALUE and type(self._stack[-1]) is dict):
             self._repair("incomplete member dropped")
         elif mode in (_VALUE, _KEY) and self._after_comma:
             self._repair("trailing comma")
 
-    # -- before the root --------------------------------------------------------------------
+    def _cut_unterminated(self, text: str) -> str:
+        """A string still open at the end: cut the closing fence, and the closing brackets
+        that its missing quote swallowed (``{"url": "https://x.org/}``)."""
+        fence = text.find("\n```")
+        if fence < 0 and text.rstrip().endswith("```"):
+            fence = text.rstrip().rfind("```")
+        if fence >= 0:
+            text = text[:fence]
+        stack = self._stack
+        end = len(text.rstrip())
+        closed = 0
+        while (
+            closed < len(stack) and end > 0 and text[end - 1] == _CLOSER[type(stack[-1 - closed])]
+        ):
+            closed += 1
+            end = len(text[: end - 1].rstrip())
+        if closed:
+            self._repair("missing closing quote")
+            return text[:end]
+        return text
+
+    # -- before the root ---
+
+    def _other_fence(self, s: str, pos: int, final: bool) -> int:
+        """Inside a fence labelled with another language: its body is taken as the root
+        only if it starts with JSON (```` ```python\n{"a": 1}```` ); else skip to its end."""
+        n = len(s)
+        if self._fence_fresh:
+            j = _match_ws(s, pos).end()
+            if j == n:
+                return n
+            if s[j] in "[{":
+                if _ROOT_SEARCH.match(s, j) is not None:
+                    self._fence_fresh = False
+                    return self._open(s, j)
+                if not final and n - j <= _PEEK:
+                    self._carry = s[j:]
+                    return n
+            self._fence_fresh = False
+        self._prose_seen = True
+        tick = s.find("`", pos)
+        if tick < 0:
+            return n
+        self._ticks = 1
+        return tick + 1
+
+    # -- before the root, outside fences ---------------------------------------------------
 
     def _prose(self, s: str, pos: int, final: bool) -> int:
         """Skip prose and markdown fences up to the root's '{' or '['.
@@ -1374,6 +1641,7 @@ class IncrementalParser:
                 if pos < n:
                     self._reading_lang = False
                     self._json_fence = self._lang.strip().lower() in _JSON_FENCES
+                    self._fence_fresh = True
                 continue
             if self._ticks:
                 if s[pos] == "`":
@@ -1390,8 +1658,21 @@ class IncrementalParser:
                     self._prose_seen = True
                 self._ticks = 0
                 continue
-            found = _PROSE_STOP.search(s, pos)
+            if self._in_fence and not self._json_fence:
+                pos = self._other_fence(s, pos, final)
+                if self._mode != _PROSE:
+                    return pos
+                continue
+            found = _ROOT_SEARCH.search(s, pos)
             stop = n if found is None else found.start()
+            if found is not None and found.group("bare") and not final:
+                found, stop = None, n  # more may follow the bracket
+            if not final:  # a bracket near the end may yet be followed by JSON
+                bracket = _BRACKET.search(s, max(pos, n - _PEEK - 1), stop)
+                if bracket is not None:
+                    stop = bracket.start()
+                    self._carry = s[stop:]
+                    found = None
             if not self._prose_seen and s[pos:stop].strip():
                 self._prose_seen = True
             if found is None:
@@ -1400,19 +1681,6 @@ class IncrementalParser:
             if s[pos] == "`":
                 self._ticks = 1
                 pos += 1
-            elif self._in_fence and not self._json_fence:
-                self._prose_seen = True
-                pos += 1
             else:
-                looks = _ARRAY_START if s[pos] == "[" else _OBJECT_START
-                end = pos + 1 + _PEEK
-                if looks.match(s, pos + 1, end) is not None or (
-                    end <= n and _WS.fullmatch(s, pos + 1, end) is not None  # maybe
-                ):
-                    return self._open(s, pos)
-                if end > n and not final:  # cannot tell yet: wait for more
-                    self._carry = s[pos:]
-                    return n
-                self._prose_seen = True
-                pos += 1
+                return self._open(s, pos)
         return pos

