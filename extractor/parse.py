@@ -183,7 +183,14 @@ _VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' 
 _EMPTY = {"[": "[]", "{": "{}"}
 _CLOSER: dict[type, str] = {dict: "}", list: "]"}
 _WANTED: dict[str, type] = {"key": dict, "value": list}  # what a look ahead needs open
-_FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
+_FAST_LITERALS = {
+    "t": ("true", True),
+    "f": ("false", False),
+    "n": ("null", None),
+    "T": ("True", True),
+    "F": ("False", False),
+    "N": ("None", None),
+}
 _NUMBERISH = re.compile(r"[-+0-9.eE]*")
 _STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -305,6 +312,37 @@ _SCALAR_AHEAD = re.compile(
     r"(?:true|false|null|-?[0-9]{1,40}(?:\.[0-9]{1,40})?(?:[eE][-+]?[0-9]{1,4})?)"
     r"[ \t\r\n]{0,32}[,\]}]"
 )
+# repairs that the slow path makes token by token (the hot loop's own are not counted)
+_COSTLY = frozenset(
+    {
+        "unquoted string",
+        "unescaped quote",
+        "number format",
+        "smart quotes",
+        "missing colon",
+        "missing comma",
+        "missing value",
+        "value without a key dropped",
+        "stray text dropped",
+        "ellipsis",
+        "regular expression",
+        "function call",
+        "python tuple",
+        "mismatched bracket",
+        "extra closing bracket",
+        "extra comma",
+        "missing opening quote",
+        "missing closing quote",
+        "invalid escape",
+        "single quotes",
+        "non-ASCII whitespace",
+        "python literal",
+        "non-JSON literal",
+        "comment",
+    }
+)
+_MAX_COSTLY = 20_000
+_MAX_DOUBTS = 256  # quotes judged inside one string; past this the text is not JSON
 _VERDICT_WINDOW = 400  # characters after a doubtful quote that decide it, whatever the chunking
 _CHAR_CLASS = re.compile(r"\[[^\]\s]{0,4}\Z")  # a regex character class left open: ['"]
 
@@ -399,7 +437,8 @@ class _Checkpoint:
 
     before: str  # the string's text before the quote
     quote: int  # absolute offset of the quote
-    raw: list[str]  # the text after the quote, as it arrived
+    raw: list[str]  # the text from the data holding the quote on, as it arrived
+    skip: int  # characters of ``raw`` up to and including the quote
     raw_end: int  # absolute offset just past ``raw``
     repairs: dict[str, None]  # the repairs before the quote
 
@@ -483,6 +522,8 @@ class IncrementalParser:
         self._reopenable = False  # the root just closed, and its closer may be a stray
         self._checkpoint: _Checkpoint | None = None
         self._too_deep = False
+        self._doubts = 0  # quotes judged to be inside the current string
+        self._costly = 0  # repairs counted against _MAX_COSTLY
         self._key_bare = False  # the key just read was a bare word
         self._calls: set[int] = set()  # ids of the lists standing for NumberLong(...) and kin
 
@@ -633,7 +674,7 @@ class IncrementalParser:
         self._parts = [checkpoint.before]
         self._end_string()
         self._base = checkpoint.quote + 1
-        rest = "".join(checkpoint.raw)
+        rest = "".join(checkpoint.raw)[checkpoint.skip :]
         try:
             self._run(rest, final=True)
         except ParseError:
@@ -663,6 +704,17 @@ class IncrementalParser:
 
     def _repair(self, name: str) -> None:
         self._repairs[name] = None
+        if name in _COSTLY:
+            self._costly += 1
+            if self._costly > _MAX_COSTLY:
+                # Each of these costs microseconds in Python: a bound on their number keeps
+                # any answer under a second, and an answer this broken is not worth keeping.
+                self._error = ParseError(
+                    f"more than {_MAX_COSTLY} repairs needed (the last, {name!r}, near position"
+                    f" {self._consumed}): this is not a JSON answer; ask again",
+                    position=self._consumed,
+                )
+                raise self._error
 
     def _scan(self, s: str, pos: int, final: bool) -> None:
         """The hot loop. Common tokens are handled inline; the rest goes to the helpers.
@@ -815,6 +867,8 @@ class IncrementalParser:
                     end = pos + len(word)
                     if s[end] not in _DELIMITERS:
                         end = -1
+                    elif c in "TFN":
+                        self._repairs["python literal"] = None
             if end < 0:
                 self._mode = mode
                 pos = self._other(s, pos, final, c)
@@ -973,6 +1027,8 @@ class IncrementalParser:
             self._c_skip = self._c_backoff
             self._c_backoff = min(2 * self._c_backoff + 1, 63)
         n = len(s)
+        if s[pos] == "(":
+            self._repair("python tuple")
         self._push({} if s[pos] == "{" else [], pos)
         pos += 1
         while pos < n and s[pos] == "[" and type(stack[-1]) is list:  # '[[[': push them all here
@@ -1196,26 +1252,19 @@ class IncrementalParser:
         if quote == "'":
             self._repair("single quotes")
             end = s.find("'", pos + 1)
-            if (
-                end >= 0
-                and s.find("\\", pos + 1, end) < 0  # no escapes: take it whole
-                and (
-                    key or self._verdict(s, end, final, s[max(pos + 1, end - 16) : end]) == _CLOSES
-                )
-            ):
+            # a key ends at its first quote: take it whole (the hot loop has tried values)
+            if key and end >= 0 and s.find("\\", pos + 1, end) < 0:
                 text = s[pos + 1 : end]
                 if _CONTROL.search(text) is not None:
                     self._repair("control character in string")
-                if key:
-                    self._keys[-1] = text
-                    self._mode = _COLON
-                else:
-                    self._add(text)
+                self._keys[-1] = text
+                self._mode = _COLON
                 return end + 1
         self._start_string(quote, key=key)
         return pos + 1
 
     def _start_string(self, quote: str, *, key: bool) -> None:
+        self._doubts = 0
         self._mode = _STRING
         self._quote = quote
         self._is_key = key
@@ -1229,6 +1278,7 @@ class IncrementalParser:
         quote = self._quote
         search = _STRING_STOP[quote].search
         n = len(s)
+        entry = pos
         while True:
             m = search(s, pos)
             stop = n if m is None else m.start()
@@ -1241,7 +1291,11 @@ class IncrementalParser:
             if m is None:
                 return n
             if s[stop] != "\\":  # the quote, or its smart counterpart
-                verdict = _CLOSES if self._is_key else self._verdict(s, stop, final, _tail(parts))
+                if self._is_key:
+                    verdict = _CLOSES
+                else:  # the end of the string so far, from ``s`` when it holds enough
+                    before = s[stop - 16 : stop] if stop - 16 >= entry else _tail(parts)
+                    verdict = self._verdict(s, stop, final, before)
                 if verdict == _CLOSES:
                     self._end_string()
                     return stop + 1
@@ -1251,11 +1305,18 @@ class IncrementalParser:
                 if verdict == _LOST:
                     self._lost_quote()
                     return stop
+                self._doubts += 1
+                if self._doubts > _MAX_DOUBTS:
+                    raise _Syntax(
+                        f"more than {_MAX_DOUBTS} unescaped quotes in one string: not JSON",
+                        stop,
+                    )
                 if self._checkpoint is None:
                     self._checkpoint = _Checkpoint(
                         "".join(parts),
                         self._base + stop,
-                        [s[stop + 1 :]],
+                        [s],  # not sliced: most checkpoints are dropped at once
+                        stop + 1,
                         self._base + n,
                         dict(self._repairs),
                     )
