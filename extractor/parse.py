@@ -102,20 +102,26 @@ def parse(text: str) -> Parsed:
 def _deeper_than(value: Any, limit: int, text: str, start: int, end: int) -> bool:
     """Whether ``value`` (parsed from ``text[start:end]``) nests more than ``limit`` levels.
 
-    Counting brackets in the text settles almost every case in C; only a text with more
-    brackets than ``limit`` has its containers walked, without recursion.
+    Counting brackets in the text settles small answers in C; larger ones have their
+    containers walked, without recursion and without allocating (so that no garbage
+    collection runs over the fresh value): a fraction of what ``json.loads`` took.
     """
     if text.count("[", start, end) + text.count("{", start, end) <= limit:
         return False
-    level: list[tuple[Any, int]] = [(value, 1)]
-    while level:
-        node, depth = level.pop()
-        children = node.values() if type(node) is dict else node if type(node) is list else ()
-        for child in children:
+    if type(value) is not dict and type(value) is not list:
+        return False
+    nodes: list[Any] = [value]
+    depths = [1]
+    pop_node, pop_depth, push_node, push_depth = nodes.pop, depths.pop, nodes.append, depths.append
+    while nodes:
+        node = pop_node()
+        depth = pop_depth()
+        for child in node.values() if type(node) is dict else node:
             if type(child) is dict or type(child) is list:
                 if depth >= limit:
                     return True
-                level.append((child, depth + 1))
+                push_node(child)
+                push_depth(depth + 1)
     return False
 
 
@@ -333,12 +339,10 @@ _COSTLY = frozenset(
         "extra comma",
         "missing opening quote",
         "missing closing quote",
-        "invalid escape",
         "single quotes",
         "non-ASCII whitespace",
         "python literal",
         "non-JSON literal",
-        "comment",
     }
 )
 _MAX_COSTLY = 20_000
@@ -368,6 +372,12 @@ def _quote_verdict(s: str, q: int, final: bool, before: str, in_object: bool) ->
         if j >= n:
             return _CLOSES if final else _WAIT
         c = s[j]
+        if c == s[q] and j == q + 1:  # '"B"",': a doubled quote, the second one ends it
+            k = _match_ws(s, j + 1).end()
+            if k >= n and not final:
+                return _WAIT
+            if k >= n or s[k] in ",}]":
+                return _INSIDE
         if c in _AFTER_STRING:
             return _INSIDE if c in "]'" and _CHAR_CLASS.search(before) else _CLOSES
     if not final and n - q < _VERDICT_WINDOW:

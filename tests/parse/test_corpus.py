@@ -15,7 +15,9 @@ from extractor.parse import IncrementalParser, Parsed, loads
 from .corpus import CASES, REFUSED, Case, same
 
 # Cases the parser does not recover yet: each fails today and must be removed once it passes.
-NOT_YET: set[str] = set()
+NOT_YET: set[str] = {
+    '[1,000, 2]',
+}
 
 
 def _id(case: Case) -> str:
