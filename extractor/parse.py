@@ -398,6 +398,8 @@ def _quote_verdict(s: str, q: int, final: bool, before: str, in_object: bool) ->
         return _CLOSES
     if (c in _NUMBER_START or c in "tfn") and _SCALAR_AHEAD.match(s, j) is not None:
         return _CLOSES
+    if c in "[{" and _ROOT_SEARCH.match(s, j) is not None:  # '["a" {"b": 1}]'
+        return _CLOSES
     return _INSIDE
 
 
@@ -426,6 +428,15 @@ def _look_after(s: str, pos: int, final: bool) -> str | None:
     if key.end() == len(window) and not complete:
         return None
     return "key" if key.group(1) else "value"
+
+
+def _last_is_container(container: Any) -> bool:
+    """Whether the last value put in ``container`` is a list or an object (so that the
+    token before the next one was a closing bracket)."""
+    if not container:
+        return False
+    last = next(reversed(container.values())) if type(container) is dict else container[-1]
+    return type(last) is dict or type(last) is list
 
 
 def _tail(parts: list[str], size: int = 16) -> str:
@@ -793,6 +804,7 @@ class IncrementalParser:
                             self._budget -= pos
                     if end >= 0:
                         keys[-1] = key
+                        self._key_bare = False
                         mode = _COLON
                         pos = end
                     else:
@@ -937,6 +949,8 @@ class IncrementalParser:
             self._after_comma = False
             self._mode = _KEY if type(stack[-1]) is dict else _VALUE
             return pos
+        if mode == _KEY and c in "{[" and self._reopen_last():
+            return pos  # '{"a": [1]], {"b": 2}]}': the list was closed by a stray
         if mode in (_VALUE, _KEY):
             key = mode == _KEY
             if c in "}])" and (key or type(stack[-1]) is list):
@@ -957,6 +971,11 @@ class IncrementalParser:
     def _no_colon(self, s: str, pos: int, final: bool, c: str) -> int:
         """After a key, something other than ':'."""
         key = self._keys[-1]
+        if c in ",]":  # '{"a": [[1]], "x", 2]}': an item after a stray closed its list
+            value = self._scalar(key, at_end=False) if self._key_bare else key
+            if value is not _NOT_SCALAR and self._reopen_last():
+                self._add(value)
+                return pos
         if c in ",}" and (key in _LITERALS or _NUMBER.fullmatch(key) is not None):
             # '{"b": "x" true}': a value with no key of its own; nothing to attach it to
             self._repair("value without a key dropped")
@@ -1131,7 +1150,7 @@ class IncrementalParser:
         if not stack:
             self._start_root(value, pos)
             self._collect_items(value, 0)
-            self._end_root(end)
+            self._end_root(end, closed=True)
             return end
         top = stack[-1]
         if type(top) is dict:
@@ -1191,11 +1210,14 @@ class IncrementalParser:
         while depth >= 0 and type(stack[depth]) is not want:
             depth -= 1
         wanted = _WANTED.get(look)
+        top = stack[-1]
         if wanted is None:
             pops = len(stack) - depth if depth >= 0 else 1
+        elif type(top) is wanted and _last_is_container(top):
+            pops = 0  # ']]' after a list in an object: the second one is a stray
         else:  # the fewest closings that leave open what follows needs, else drop the closer
             fits = (k for k in range(1, len(stack)) if type(stack[-1 - k]) is wanted)
-            pops = next(fits, 0 if type(stack[-1]) is wanted else 1)
+            pops = next(fits, 0 if type(top) is wanted else 1)
         if pops == 0:
             self._repair("extra closing bracket")
             return pos + 1
@@ -1268,6 +1290,7 @@ class IncrementalParser:
                 if _CONTROL.search(text) is not None:
                     self._repair("control character in string")
                 self._keys[-1] = text
+                self._key_bare = False
                 self._mode = _COLON
                 return end + 1
         self._start_string(quote, key=key)
@@ -1388,6 +1411,25 @@ class IncrementalParser:
         self._grew = True
         return end
 
+    def _reopen_last(self) -> bool:
+        """Open again the list that is the open object's last value: what follows is an
+        item, so the bracket that closed the list was a stray (``[[1]], {...}]``)."""
+        top = self._stack[-1]
+        if type(top) is not dict or not top:
+            return False
+        key, last = next(reversed(top.items()))
+        if type(last) is not list:
+            return False
+        self._repair("extra closing bracket")
+        self._keys[-1] = key
+        on_path = self._on_path[-1] and self._path_step(len(self._stack) - 1, key)
+        self._stack.append(last)
+        self._keys.append(None)
+        self._on_path.append(on_path)
+        self._mode = _VALUE
+        self._after_comma = True
+        return True
+
     def _verdict(self, s: str, q: int, final: bool, before: str) -> int:
         return _quote_verdict(s, q, final, before, type(self._stack[-1]) is dict)
 
@@ -1407,6 +1449,7 @@ class IncrementalParser:
         self._grew = False
         if self._is_key:
             self._keys[-1] = text
+            self._key_bare = False
             self._mode = _COLON
             return
         if self._shown:

@@ -343,7 +343,8 @@ _RAW: dict[str, list[tuple[str, Any]]] = {
         ),
         ('```json\n{\n    "foo": "```bar```"\n}\n```', {"foo": "```bar```"}),
         (
-            '```json\n{\n    "action": "Final Answer",\n    "action_input": "<div id="1">x</div>"\n}\n```',
+            '```json\n{\n    "action": "Final Answer",\n'
+            '    "action_input": "<div id="1">x</div>"\n}\n```',
             {"action": "Final Answer", "action_input": '<div id="1">x</div>'},
         ),
         (
@@ -361,7 +362,8 @@ _RAW: dict[str, list[tuple[str, Any]]] = {
         ('{"a": "\\"quoted\\" word"}', {"a": '"quoted" word'}),
         ("{'name': 'O\\'Brien', 'age': 40}", {"name": "O'Brien", "age": 40}),
         (
-            '{"items": [\n  {"id": 1, "tags": ["x", "y"]},\n  {"id": 2, "tags": ["z"]}\n  {"id": 3, "tags": []}\n]}',
+            '{"items": [\n  {"id": 1, "tags": ["x", "y"]},\n  {"id": 2, "tags": ["z"]}\n'
+            '  {"id": 3, "tags": []}\n]}',
             {
                 "items": [
                     {"id": 1, "tags": ["x", "y"]},
