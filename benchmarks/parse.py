@@ -153,6 +153,7 @@ def hostile(size: int) -> dict[str, str]:
         "'[note] ' * n": rep("[note] "),
         "prose words": rep("word "),
         "'a\" x ' in a string": rep('a" x ', '{"s": "'),
+        "strings that swallow keys": rep('"a" x "b": 1, ', "["),
         '"it\'s" items': rep("'it's' ", "["),
         "smart quotes": rep("\u201c", "["),
         "'x\"' in a string": rep('x"', '["'),

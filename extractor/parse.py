@@ -346,7 +346,8 @@ _COSTLY = frozenset(
     }
 )
 _MAX_COSTLY = 20_000
-_MAX_DOUBTS = 256  # quotes judged inside one string; past this the text is not JSON
+_MAX_DOUBTS = 256
+_MAX_REWINDS = 4  # strings read again from their first doubtful quote, each a pass at most  # quotes judged inside one string; past this the text is not JSON
 _VERDICT_WINDOW = 400  # characters after a doubtful quote that decide it, whatever the chunking
 _CHAR_CLASS = re.compile(r"\[[^\]\s]{0,4}\Z")  # a regex character class left open: ['"]
 
@@ -464,6 +465,11 @@ class _Checkpoint:
     repairs: dict[str, None]  # the repairs before the quote
 
 
+class _Rewind(Exception):
+    """Internal: a value string closed where a key follows; scan again from its first
+    doubtful quote, read as its end (``["a" b], "y": 1``)."""
+
+
 class _Syntax(Exception):
     """Internal: the text cannot be parsed at ``at`` (relative to the current data)."""
 
@@ -545,6 +551,7 @@ class IncrementalParser:
         self._too_deep = False
         self._doubts = 0  # quotes judged to be inside the current string
         self._costly = 0  # repairs counted against _MAX_COSTLY
+        self._rewinds = 0
         self._key_bare = False  # the key just read was a bare word
         self._calls: set[int] = set()  # ids of the lists standing for NumberLong(...) and kin
 
@@ -636,6 +643,10 @@ class IncrementalParser:
             try:
                 self._scan(s, pos, final)
                 return
+            except _Rewind:
+                s = self._go_back()
+                pos = 0
+                continue
             except _Syntax as exc:
                 abandoned = self._abandon_root(s, exc.at)
                 if not abandoned or self._first_error is None:
@@ -679,6 +690,18 @@ class IncrementalParser:
         self._changed = True
         return True
 
+    def _go_back(self) -> str:
+        """End the string at its first doubtful quote; the text after it, to scan again."""
+        checkpoint = self._checkpoint
+        assert checkpoint is not None
+        self._checkpoint = None
+        self._repairs = dict(checkpoint.repairs)
+        self._parts = [checkpoint.before]
+        self._end_string()
+        self._base = checkpoint.quote + 1
+        self._carry = ""
+        return "".join(checkpoint.raw)[checkpoint.skip :]
+
     def _rewind(self) -> None:
         """A value string ran to the end after a quote judged to be inside it: read that
         quote as its end instead, if the rest then parses cleanly (``["a" b]``).
@@ -690,12 +713,7 @@ class IncrementalParser:
         checkpoint = self._checkpoint
         assert checkpoint is not None
         saved = self._save()
-        self._checkpoint = None
-        self._repairs = dict(checkpoint.repairs)
-        self._parts = [checkpoint.before]
-        self._end_string()
-        self._base = checkpoint.quote + 1
-        rest = "".join(checkpoint.raw)[checkpoint.skip :]
+        rest = self._go_back()
         try:
             self._run(rest, final=True)
         except ParseError:
@@ -1215,6 +1233,9 @@ class IncrementalParser:
             pops = len(stack) - depth if depth >= 0 else 1
         elif type(top) is wanted and _last_is_container(top):
             pops = 0  # ']]' after a list in an object: the second one is a stray
+        elif wanted is list and self._reopen_last():
+            self._mode = _AFTER  # '{"a": [1]], 2]}': the list goes on after a stray
+            return pos + 1
         else:  # the fewest closings that leave open what follows needs, else drop the closer
             fits = (k for k in range(1, len(stack)) if type(stack[-1 - k]) is wanted)
             pops = next(fits, 0 if type(top) is wanted else 1)
@@ -1330,6 +1351,13 @@ class IncrementalParser:
                     before = s[stop - 16 : stop] if stop - 16 >= entry else _tail(parts)
                     verdict = self._verdict(s, stop, final, before)
                 if verdict == _CLOSES:
+                    if (
+                        self._checkpoint is not None
+                        and self._rewinds < _MAX_REWINDS
+                        and s[_match_ws(s, stop + 1).end() : stop + _QUOTE_LOOKAHEAD + 2][:1] == ":"
+                    ):
+                        self._rewinds += 1
+                        raise _Rewind  # a key after the string: it should have ended earlier
                     self._end_string()
                     return stop + 1
                 if verdict == _WAIT:  # what follows the quote is in the next chunk
