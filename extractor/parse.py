@@ -346,8 +346,8 @@ _COSTLY = frozenset(
     }
 )
 _MAX_COSTLY = 20_000
-_MAX_DOUBTS = 256
-_MAX_REWINDS = 4  # strings read again from their first doubtful quote, each a pass at most  # quotes judged inside one string; past this the text is not JSON
+_MAX_DOUBTS = 256  # quotes judged inside one string; past this the text is not JSON
+_MAX_REWINDS = 4  # strings read again from their first doubtful quote, each a pass at most
 _VERDICT_WINDOW = 400  # characters after a doubtful quote that decide it, whatever the chunking
 _CHAR_CLASS = re.compile(r"\[[^\]\s]{0,4}\Z")  # a regex character class left open: ['"]
 
