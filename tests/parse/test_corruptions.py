@@ -46,29 +46,23 @@ def pick(rng: random.Random, pattern: str, text: str) -> re.Match[str] | None:
     return rng.choice(found) if found else None
 
 
-def drop_comma(rng: random.Random, text: str) -> str | None:
-    m = pick(rng, BETWEEN, text)
-    return None if m is None else text[: m.start()] + rng.choice([" ", "\n"]) + text[m.end() :]
+def rewrite(name: str, pattern: str, template: str) -> Callable[[random.Random, str], str | None]:
+    """A corruption that rewrites one match of ``pattern`` (picked at random) as ``template``."""
+
+    def corrupt(rng: random.Random, text: str) -> str | None:
+        m = pick(rng, pattern, text)
+        return None if m is None else text[: m.start()] + m.expand(template) + text[m.end() :]
+
+    corrupt.__name__ = name
+    return corrupt
 
 
-def unquote_value(rng: random.Random, text: str) -> str | None:
-    m = pick(rng, rf': "{SIMPLE}"', text)
-    return None if m is None else f"{text[: m.start()]}: {m.group(1)}{text[m.end() :]}"
-
-
-def lose_closing_quote(rng: random.Random, text: str) -> str | None:
-    m = pick(rng, rf': "{SIMPLE}", "', text)
-    return None if m is None else f'{text[: m.start()]}: "{m.group(1)}, "{text[m.end() :]}'
-
-
-def lose_opening_quote(rng: random.Random, text: str) -> str | None:
-    m = pick(rng, rf': "{SIMPLE}"', text)
-    return None if m is None else f'{text[: m.start()]}: {m.group(1)}"{text[m.end() :]}'
-
-
-def drop_colon(rng: random.Random, text: str) -> str | None:
-    m = pick(rng, rf'"{KEY}": ', text)
-    return None if m is None else f'{text[: m.start()]}"{m.group(1)}" {text[m.end() :]}'
+drop_comma = rewrite("drop_comma", BETWEEN, " ")
+drop_comma_at_line_end = rewrite("drop_comma_at_line_end", BETWEEN, "\n")
+unquote_value = rewrite("unquote_value", rf': "{SIMPLE}"', r": \1")
+lose_closing_quote = rewrite("lose_closing_quote", rf': "{SIMPLE}", "', r': "\1, "')
+lose_opening_quote = rewrite("lose_opening_quote", rf': "{SIMPLE}"', r': \1"')
+drop_colon = rewrite("drop_colon", rf'"{KEY}": ', r'"\1" ')
 
 
 def smart_keys(rng: random.Random, text: str) -> str | None:
@@ -95,6 +89,7 @@ def fence(rng: random.Random, text: str) -> str | None:
 
 CORRUPTIONS: list[Callable[[random.Random, str], str | None]] = [
     drop_comma,
+    drop_comma_at_line_end,
     unquote_value,
     lose_closing_quote,
     lose_opening_quote,

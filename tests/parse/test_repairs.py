@@ -67,19 +67,17 @@ def test_a_string_that_swallows_the_closing_brackets_is_refused() -> None:
     assert "unescaped quote" in str(info.value)
 
 
-def test_too_many_repairs_is_a_parse_error_not_a_slow_answer() -> None:
-    text = "[" + "a, " * 30_000 + "]"
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" + "a, " * 30_000 + "]", "more than 20000 repairs needed"),
+        ('{"s": "' + 'a" x ' * 300 + '"}', "more than 256 unescaped quotes in one string"),
+    ],
+)
+def test_hopelessly_broken_answers_fail_fast_with_a_parse_error(text: str, message: str) -> None:
     with pytest.raises(ParseError) as info:
         loads(text)
-    assert "more than 20000 repairs" in str(info.value)
-    assert "ask again" in str(info.value)
-
-
-def test_too_many_quotes_inside_one_string_is_a_parse_error() -> None:
-    text = '{"s": "' + 'a" x ' * 300 + '"}'
-    with pytest.raises(ParseError) as info:
-        loads(text)
-    assert "more than 256 unescaped quotes in one string" in str(info.value)
+    assert message in str(info.value)
 
 
 def test_a_lone_bracket_at_the_end_is_an_empty_root_but_not_while_streaming() -> None:
