@@ -206,7 +206,7 @@ _SPACE = "[ \\t\\n\\r\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]"
 _ROOT_SEARCH = re.compile(
     "`"
     rf"|\[(?={_SPACE}{{0,255}}(?:[\[\]{{}}\"'\-0-9/#,.\u2026\u201c\u2018(]"
-    r"|(?:true|false|null|True|False|None|NaN|Infinity|undefined)\W|[A-Za-z_$][\w$.\-]*[ \t]*,))"
+    r"|(?:true|false|null|True|False|None|NaN|Infinity|undefined)\W|[A-Za-z_$][\w$.\-]*\"?[ \t]*,))"
     rf"|\{{(?={_SPACE}{{0,255}}(?:[\"'}}\]/#,.`\u2026\u201c\u2018]|[\w$.+\-]+{_SPACE}*:))"
     r"|[\[{](?=[ \t\n\r]{256})"
     r"|(?P<bare>[\[{])(?=[ \t\n\r]*\Z)"  # at the end of the text: '{' cut off at once
@@ -222,7 +222,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$.]*")
 _SHORT_INT = re.compile(r"-?[1-9][0-9]{0,2}")
 # digit groups after a number's first comma: bounded, so that 64 characters always decide
 _THOUSANDS = re.compile(r"((?:,[0-9]{3}){1,5}(?:\.[0-9]{1,20})?)[ \t\r\n]{0,8}[,}\]](?![0-9])")
-_UNQUOTED_STOP = re.compile(r'[,}\]\n"]')
+_UNQUOTED_STOP = re.compile(r'[,}\]\n"{\[]')
 _ODD_SPACE = frozenset(
     "\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -310,7 +310,7 @@ _C_WINDOW = 4096  # the C scanner's first window; widened fourfold while a conta
 _C_MIN = 48  # below this many characters, handing a container to the C scanner is not worth it
 
 
-_INSIDE, _CLOSES, _WAIT, _LOST = 0, 1, -1, 2  # what a quote in a value string is
+_INSIDE, _CLOSES, _WAIT, _LOST, _JOIN = 0, 1, -1, 2, 3  # what a quote in a value string is
 _NEXT_STRING = {
     q: re.compile(rf"{q}[^{q}\\\n]{{0,200}}{q}[ \t\r\n]{{0,32}}([^ \t\r\n])") for q in "\"'"
 }
@@ -381,6 +381,12 @@ def _quote_verdict(s: str, q: int, final: bool, before: str, in_object: bool) ->
                 return _INSIDE
         if c in _AFTER_STRING:
             return _INSIDE if c in "]'" and _CHAR_CLASS.search(before) else _CLOSES
+        if c == "+":  # "'hello' + 'world'": JavaScript concatenation
+            k = _match_ws(s, j + 1).end()
+            if k >= n and not final and k - j < _QUOTE_LOOKAHEAD:
+                return _WAIT
+            if k < n and s[k] in "\"'" and k - j <= _QUOTE_LOOKAHEAD:
+                return _JOIN
     if not final and n - q < _VERDICT_WINDOW:
         return _WAIT
     if lost:
@@ -463,6 +469,7 @@ class _Checkpoint:
     skip: int  # characters of ``raw`` up to and including the quote
     raw_end: int  # absolute offset just past ``raw``
     repairs: dict[str, None]  # the repairs before the quote
+    spaced: bool  # a space follows the quote
 
 
 class _Rewind(Exception):
@@ -552,6 +559,7 @@ class IncrementalParser:
         self._doubts = 0  # quotes judged to be inside the current string
         self._costly = 0  # repairs counted against _MAX_COSTLY
         self._rewinds = 0
+        self._unquoted_depth = 0  # brackets opened inside an unquoted string value
         self._key_bare = False  # the key just read was a bare word
         self._calls: set[int] = set()  # ids of the lists standing for NumberLong(...) and kin
 
@@ -1351,13 +1359,22 @@ class IncrementalParser:
                     before = s[stop - 16 : stop] if stop - 16 >= entry else _tail(parts)
                     verdict = self._verdict(s, stop, final, before)
                 if verdict == _CLOSES:
+                    checkpoint = self._checkpoint
                     if (
-                        self._checkpoint is not None
+                        checkpoint is not None
                         and self._rewinds < _MAX_REWINDS
-                        and s[_match_ws(s, stop + 1).end() : stop + _QUOTE_LOOKAHEAD + 2][:1] == ":"
+                        and (
+                            s[_match_ws(s, stop + 1).end() : stop + _QUOTE_LOOKAHEAD + 2][:1] == ":"
+                            or (  # '["a" b"]': a missing comma and opening quote, not 'a" b'
+                                self._doubts == 1
+                                and checkpoint.spaced
+                                and checkpoint.before[-1:].isalpha()
+                                and type(self._stack[-1]) is list
+                            )
+                        )
                     ):
                         self._rewinds += 1
-                        raise _Rewind  # a key after the string: it should have ended earlier
+                        raise _Rewind  # the string should have ended at its doubtful quote
                     self._end_string()
                     return stop + 1
                 if verdict == _WAIT:  # what follows the quote is in the next chunk
@@ -1366,6 +1383,13 @@ class IncrementalParser:
                 if verdict == _LOST:
                     self._lost_quote()
                     return stop
+                if verdict == _JOIN:
+                    self._repair("string concatenation")
+                    pos = _match_ws(s, _match_ws(s, stop + 1).end() + 1).end()
+                    quote = self._quote = s[pos]
+                    search = _STRING_STOP[quote].search
+                    pos += 1
+                    continue
                 self._doubts += 1
                 if self._doubts > _MAX_DOUBTS:
                     raise _Syntax(
@@ -1380,7 +1404,12 @@ class IncrementalParser:
                         stop + 1,
                         self._base + n,
                         dict(self._repairs),
+                        s[stop + 1 : stop + 2] in (" ", "\t"),
                     )
+                if not parts:  # '""value"': a doubled opening quote
+                    self._repair("doubled quote")
+                    pos = stop + 1
+                    continue
                 self._repair("unescaped quote")
                 parts.append(s[stop])
                 self._grew = True
@@ -1599,17 +1628,30 @@ class IncrementalParser:
                 return end
         self._repair("unquoted string")
         self._mode = _UNQUOTED
+        self._unquoted_depth = 0
         return end
 
     def _unquoted(self, s: str, pos: int, final: bool) -> int:
         """Inside an unquoted string value (``{"city": New York}``): up to a comma, a
         closing bracket, a quote or the end of the line."""
-        m = _UNQUOTED_STOP.search(s, pos)
         n = len(s)
-        stop = n if m is None else m.start()
-        self._parts.append(s[pos:stop])
-        if m is None and not final:
-            return stop
+        while True:
+            m = _UNQUOTED_STOP.search(s, pos)
+            stop = n if m is None else m.start()
+            self._parts.append(s[pos:stop])
+            if m is None:
+                if not final:
+                    return n
+                break
+            c = s[stop]
+            if c in "{[":  # 'words{in brackets}': brackets the text opens, it closes
+                self._unquoted_depth += 1
+            elif c in ",}]" and self._unquoted_depth:
+                self._unquoted_depth -= c != ","
+            else:
+                break
+            self._parts.append(c)
+            pos = stop + 1
         if stop < n and s[stop] == '"':  # '[a", "b"]': the opening quote is what is missing
             after = _match_ws(s, stop + 1).end()
             if after >= n and not final:

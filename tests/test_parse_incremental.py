@@ -170,9 +170,9 @@ def test_strings_appear_when_closed_unless_partial_strings() -> None:
     assert growing.feed("lo")
     assert growing.value == ["hello"]
     assert not growing.feed("")
-    growing.feed('" said", "x')
+    growing.feed('" said" twice", "x')
     assert growing.value == ["hello"]  # the quote is judged on what follows: not here yet
-    assert growing.finish().value == ['hello" said', "x"]
+    assert growing.finish().value == ['hello" said" twice', "x"]
 
 
 def test_keys_appear_with_their_container() -> None:
