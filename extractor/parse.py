@@ -12,6 +12,15 @@ for a chunk is proportional to the chunk), and string bodies, numbers and whites
 scanned with ``re`` and ``json``'s C ``scanstring`` rather than a character at a time. Whole
 containers that happen to be valid are handed to ``json``'s C scanner; a budget on that
 scanner's work keeps the total linear even when the handing over keeps failing.
+
+Never a silently wrong value: where a repair has two readings, what follows decides, within a
+fixed window so that any chunking decides alike (a closer that does not fit, a quote inside a
+string); the reading that keeps more of the structure wins, and where none is safe the answer
+is refused. The one guess made without seeing far enough, a quote judged to be inside its
+string, is reconsidered if that string then swallows a key or runs to the end of the input:
+the text since that quote (kept only while the string is open) is scanned again, once.
+Hostile input stays cheap: at most ``MAX_DEPTH`` levels, 256 doubtful quotes in a string and
+20,000 slow repairs in an answer, past which it is refused (``benchmarks/parse.py``, (5)).
 """
 
 from __future__ import annotations
@@ -497,7 +506,8 @@ class IncrementalParser:
     ``item_path``; ``finish`` applies the end-of-input repairs.
 
     Prose and markdown fences before the root object or array are skipped, and whatever
-    follows the root is ignored. The root must be an object or an array, which is what JSON
+    follows the root is ignored, unless it shows that the root's closer was a stray
+    (``{"a": 1}, "b": 2}``). The root must be an object or an array, which is what JSON
     mode answers with; :func:`parse` handles bare scalars through ``json.loads``.
 
     Work per chunk is proportional to the chunk, except that with ``partial_strings`` the
