@@ -13,6 +13,7 @@ request or waits. The extraction loop drives it.
 
 from .align import Grounding, Span, TextIndex, ground
 from .chunking import Chunk, default_overlap, split_text
+from .feedback import ungrounded_details
 from .leaves import GROUNDED_KEY, Leaf, format_path, inferred, iter_leaves
 from .merge import ChunkValue, Conflict, Merged, merge
 from .view import render_html
@@ -35,4 +36,5 @@ __all__ = [
     "merge",
     "render_html",
     "split_text",
+    "ungrounded_details",
 ]

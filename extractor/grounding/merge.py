@@ -67,6 +67,9 @@ class Conflict:
 
 @dataclass
 class Merged:
+    """The merged value, its spans in whole-text offsets under the merged paths, and every
+    scalar two chunks disagreed on."""
+
     value: Any
     spans: dict[str, Span | None]
     conflicts: list[Conflict] = field(default_factory=list)

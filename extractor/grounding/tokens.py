@@ -62,10 +62,9 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
         f"|((?:[^\\W\\d_{_NO_SPACE}]|[{marks}])+)"  # a run of letters (group 2)
     )
     letter = f"[^\\W\\d_{_NO_SPACE}]"
-    # A hyphen, then a line break, between two letters; or a soft hyphen anywhere in a word.
-    hyphenation = re.compile(
-        f"(?<={letter}|[{marks}])(?:[{_HYPHENS}][ \\t]*\\r?\\n[ \\t]*|\u00ad)(?={letter})"
-    )
+    # A hyphen then a line break, or a soft hyphen, before a letter (that a letter comes before
+    # it is checked on the tokens: a lookbehind here would be tried at every character).
+    hyphenation = re.compile(f"(?:[{_HYPHENS}][ \\t]*\\r?\\n[ \\t]*|\u00ad)(?={letter})")
     return token, hyphenation
 
 
@@ -92,14 +91,16 @@ def tokenize(text: str) -> Tokens:
     ends: list[int] = []
     prev_letters = False
     for m in token_re.finditer(text):
-        start = m.start()
+        word = m.group()
+        word = word.lower() if word.isascii() else normalize_token(word)
+        start, end = m.span()
         letters = m.lastindex == 2
-        if letters and prev_letters and joins.get(start) == ends[-1]:
-            words[-1] += normalize_token(m.group())
-            ends[-1] = m.end()
+        if joins and letters and prev_letters and joins.get(start) == ends[-1]:
+            words[-1] += word
+            ends[-1] = end
             continue
-        words.append(normalize_token(m.group()))
+        words.append(word)
         starts.append(start)
-        ends.append(m.end())
+        ends.append(end)
         prev_letters = letters
     return Tokens(words, starts, ends)

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from extractor.grounding import Span, TextIndex, ground
+from extractor.grounding import Span, TextIndex, ground, ungrounded_details
 
 STRING = {"type": "string"}
 DATE = {"type": "string", "format": "date"}
@@ -156,3 +156,10 @@ def test_one_index_serves_many_values() -> None:
         Span(17, 19, True),
     ]
     assert [leaf.path for leaf in ground(["delta"], schema, index).ungrounded] == ["[0]"]
+
+
+def test_ungrounded_values_become_feedback_lines() -> None:
+    grounding = ground({"name": "Ada", "city": "Atlantis"}, {"type": "object"}, "Ada wrote")
+    details = ungrounded_details(grounding)
+    assert [(d.path, d.value) for d in details] == [("city", "Atlantis")]
+    assert str(details[0]).startswith("city: this value does not appear in the text")
