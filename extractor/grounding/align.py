@@ -145,11 +145,17 @@ class Grounding:
         return [leaf for leaf in self.leaves if self.spans.get(leaf.path) is None]
 
 
-def ground(value: Any, schema: Mapping[str, Any], text: str | TextIndex) -> Grounding:
+def ground(
+    value: Any,
+    schema: Mapping[str, Any],
+    text: str | TextIndex,
+    *,
+    root: Mapping[str, Any] | None = None,
+) -> Grounding:
     """Find every string and number leaf of ``value`` (plain JSON data, checked against
-    ``schema``, the target's JSON Schema) in ``text``."""
+    ``schema``, the target's JSON Schema; ``root`` as for `iter_leaves`) in ``text``."""
     index = text if isinstance(text, TextIndex) else TextIndex(text)
-    leaves = iter_leaves(value, schema)
+    leaves = iter_leaves(value, schema, root=root)
     candidates = [index.find(leaf) for leaf in leaves]
     chosen = _choose(leaves, candidates)
     return Grounding(tuple(leaves), {leaf.path: chosen[i] for i, leaf in enumerate(leaves)})

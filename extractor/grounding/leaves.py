@@ -72,9 +72,13 @@ def inferred(**field_kwargs: Any) -> Any:
     return Field(json_schema_extra={**extra, GROUNDED_KEY: False}, **field_kwargs)
 
 
-def iter_leaves(value: Any, schema: Mapping[str, Any]) -> list[Leaf]:
-    """The leaves of ``value`` to ground, in document order of the value."""
-    return list(_Walker(schema).walk(value, schema, ()))
+def iter_leaves(
+    value: Any, schema: Mapping[str, Any], *, root: Mapping[str, Any] | None = None
+) -> list[Leaf]:
+    """The leaves of ``value`` to ground, in document order of the value. ``root`` is the
+    document that ``$ref``s point into, when ``schema`` is a part of it (the schema of the
+    value inside a ``{"result": ...}`` wrapper, say); by default ``schema`` itself."""
+    return list(_Walker(schema if root is None else root).walk(value, schema, ()))
 
 
 def scalars(value: Any, parts: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Any]]:

@@ -120,3 +120,11 @@ def test_bad_references_say_what_to_do(schema: dict[str, object], message: str) 
 def test_inferred_refuses_a_callable_extra() -> None:
     with pytest.raises(ConfigurationError, match="only as a dict"):
         inferred(json_schema_extra=lambda s: None)
+
+
+def test_a_part_of_a_schema_resolves_refs_in_its_root() -> None:
+    root = TypeAdapter(dict[str, list[Line]]).json_schema()
+    wrapped = {"type": "object", "properties": {"result": root}, "$defs": root.pop("$defs")}
+    value = [{"sku": "Q", "price": 9, "kind": "goods", "taxed": True}]
+    leaves = iter_leaves({"k": value}, wrapped["properties"]["result"], root=wrapped)
+    assert [leaf.path for leaf in leaves] == ["k[0].sku", "k[0].price"]
