@@ -11,11 +11,12 @@ request or waits. The extraction loop drives it.
     page = render_html(text, merged.value, merged.spans)
 """
 
-from .align import Grounding, Span, TextIndex, ground
+from ..core.result import Conflict, Span
+from .align import Grounding, TextIndex, ground
 from .chunking import Chunk, default_overlap, split_text
 from .feedback import ungrounded_details
-from .leaves import GROUNDED_KEY, Leaf, format_path, inferred, iter_leaves
-from .merge import ChunkValue, Conflict, Merged, merge
+from .leaves import GROUNDED_KEY, Leaf, inferred, iter_leaves
+from .merge import ChunkValue, Merged, merge
 from .view import render_html
 
 __all__ = [
@@ -29,7 +30,6 @@ __all__ = [
     "Span",
     "TextIndex",
     "default_overlap",
-    "format_path",
     "ground",
     "inferred",
     "iter_leaves",

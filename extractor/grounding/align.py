@@ -18,9 +18,10 @@ import statistics
 import unicodedata
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from ..core.result import Span
 from .dates import DateIndex, parse_iso_date
 from .intervals import Intervals
 from .leaves import Leaf, iter_leaves
@@ -31,20 +32,6 @@ __all__ = ["Grounding", "Span", "TextIndex", "ground"]
 
 _MAX_CANDIDATES = 5000  # occurrences kept per value: enough to choose among, bounded work
 _HYPHENS = str.maketrans("", "", "-\u2010\u00ad")
-
-
-@dataclass(frozen=True, order=True)
-class Span:
-    """Where a value is written: ``text[start:end]``. ``exact`` is True when that slice is the
-    value character for character, False when it matched after normalisation (case,
-    whitespace, width, hyphenation, another spelling of the number or date)."""
-
-    start: int
-    end: int
-    exact: bool = field(default=True, compare=False)
-
-    def shifted(self, offset: int) -> Span:
-        return Span(self.start + offset, self.end + offset, self.exact)
 
 
 class TextIndex:

@@ -11,15 +11,16 @@ and are skipped too.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field
 
+from ..core.result import format_path
 from ..errors import ConfigurationError
 
-__all__ = ["GROUNDED_KEY", "Leaf", "LeafKind", "format_path", "inferred", "iter_leaves", "scalars"]
+__all__ = ["GROUNDED_KEY", "Leaf", "LeafKind", "inferred", "iter_leaves", "scalars"]
 
 GROUNDED_KEY = "x-grounded"
 """The JSON Schema extension key that excludes a field (and everything under it) from
@@ -38,17 +39,6 @@ class Leaf:
     parts: tuple[str | int, ...]
     value: Scalar
     kind: LeafKind
-
-
-def format_path(parts: Iterable[str | int]) -> str:
-    """``("items", 2, "price")`` → ``items[2].price``, as validation errors write paths."""
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 def inferred(**field_kwargs: Any) -> Any:

@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Union
 
-from .align import Span
+from ..core.result import Conflict, Span, format_path
 from .intervals import Intervals
-from .leaves import format_path
 
 __all__ = ["ChunkValue", "Conflict", "Merged", "merge"]
 
@@ -45,24 +44,6 @@ class ChunkValue:
     spans: Mapping[str, Span | None]
     offset: int
     chunk: int = 0
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Two chunks gave different values for one scalar: ``kept`` (chunk ``kept_chunk``) won,
-    ``other`` (chunk ``other_chunk``) was set aside."""
-
-    path: str
-    kept: Any
-    other: Any
-    kept_chunk: int
-    other_chunk: int
-
-    def __str__(self) -> str:
-        return (
-            f"{self.path or '(root)'}: kept {self.kept!r} (chunk {self.kept_chunk}), "
-            f"set aside {self.other!r} (chunk {self.other_chunk})"
-        )
 
 
 @dataclass
