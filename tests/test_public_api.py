@@ -12,7 +12,7 @@ from extractor.testing import FakeModel
 PUBLIC = [
     "APIConnectionError", "APIError", "APITimeoutError", "AsyncExtractionStream",
     "AsyncExtractor", "Attempt", "AuthenticationError", "BadRequestError", "BudgetExceeded",
-    "CallOptions", "ChunkFailure", "Conflict", "ConfigurationError", "Cost", "Done",
+    "CallOptions", "ChunkFailed", "ChunkFailure", "Conflict", "ConfigurationError", "Cost", "Done",
     "ErrorDetail", "Extraction", "ExtractionError", "ExtractionStream", "Extractor",
     "ExtractorOptions", "InputError",
     "ItemEvent", "ItemInvalid", "ItemReady", "JobAborted", "ModelRules", "NotFoundError",

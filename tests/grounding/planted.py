@@ -272,10 +272,10 @@ def invented_value(field_name: str, ref: str) -> Any:
     return {"product": "Phantom Deluxe", "price": 98765.43, "name": "Zebulon Quux"}[field_name]
 
 
-def fake_answer(chunk: str) -> dict[str, Any]:
+def fake_answer(chunk: str, *, invent: bool = True) -> dict[str, Any]:
     """What a model given only ``chunk`` answers: every record it can see, with values as a
     model writes them (ISO dates, plain numbers), the second sentence's fields null when the
-    chunk ends before it, and one invented value for records ``invents`` picks."""
+    chunk ends before it, and (``invent``) one invented value for records ``invents`` picks."""
     found = []
     for m in sorted([*_EN.finditer(chunk), *_JA.finditer(chunk)], key=lambda m: m.start()):
         date = m.group("date")
@@ -289,7 +289,7 @@ def fake_answer(chunk: str) -> dict[str, Any]:
             "channel": "web",
             "priority": False,
         }
-        made_up = invents(record["ref"])
+        made_up = invents(record["ref"]) if invent else None
         if made_up and record[made_up] is not None:
             record[made_up] = invented_value(made_up, record["ref"])
         found.append(record)
