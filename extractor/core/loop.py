@@ -29,7 +29,7 @@ from ..errors import (
     TruncatedError,
     ValidationFailed,
 )
-from ..grounding import Grounding, TextIndex, ground, ungrounded_details
+from ..grounding import Grounding, TextIndex, ungrounded_details
 from ..parse import parse
 from . import prompt
 from .completion import Completion
@@ -148,9 +148,7 @@ class ExtractionLoop(Generic[T]):
         self.data = self.target.unwrap_data(self._mode.prepare(parse(content).value, self.target))
         if self._index is None:
             self._index = TextIndex(self.plan.source or "")
-        self.grounding = ground(
-            self.data, self.target.value_schema, self._index, root=self.target.schema
-        )
+        self.grounding = self.target.ground(self.data, self._index)
         if self.plan.require_grounding:
             missing = ungrounded_details(self.grounding)
             if missing:

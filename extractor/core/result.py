@@ -17,6 +17,7 @@ __all__ = [
     "Extraction",
     "Span",
     "format_path",
+    "spans_to_dict",
 ]
 
 T = TypeVar("T")
@@ -82,6 +83,16 @@ class Span:
 
     def shifted(self, offset: int) -> Span:
         return Span(self.start + offset, self.end + offset, self.exact)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON output files and the command line write it."""
+        return {"start": self.start, "end": self.end, "exact": self.exact}
+
+
+def spans_to_dict(spans: Mapping[str, Span | None]) -> dict[str, dict[str, Any] | None]:
+    """Spans as JSON data: each path to ``{"start", "end", "exact"}``, or null when the value
+    is not in the text."""
+    return {path: None if span is None else span.to_dict() for path, span in spans.items()}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import jsonschema
 import pydantic
 
 from ..errors import ConfigurationError
+from ..grounding import Grounding, TextIndex, ground
 from . import schema as schemas
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
 
@@ -103,6 +104,11 @@ class Target(Generic[T]):
             if self.wrapped
             else self.schema
         )
+
+    def ground(self, data: Any, text: str | TextIndex) -> Grounding:
+        """Where the values of ``data`` (plain data of the caller's value, unwrapped) are
+        written in ``text``."""
+        return ground(data, self.value_schema, text, root=self.schema)
 
     def unwrap_data(self, data: Any) -> Any:
         """The model's parsed answer without the wrapper (as plain data)."""
