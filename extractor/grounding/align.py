@@ -32,6 +32,9 @@ __all__ = ["Grounding", "Span", "TextIndex", "ground"]
 
 _MAX_CANDIDATES = 5000  # occurrences kept per value: enough to choose among, bounded work
 _HYPHENS = str.maketrans("", "", "-\u2010\u00ad")
+# What may stand between the words of a value in the text, whatever the value has there:
+# whitespace, hyphens and dashes, and the light punctuation of names, numbers and codes.
+_LOOSE = frozenset(" \t\r\n\f\v\u00a0\u2009\u202f\u3000-\u2010\u2011\u2013\u2014\u00ad.,'\u2019/_·")
 
 
 class TextIndex:
@@ -73,16 +76,23 @@ class TextIndex:
         own = tokenize(value)
         if not own.words:
             return self._find_literal(value)
-        found = self._find_words(own.words)
+        gaps = {
+            c for i in range(len(own.words) - 1) for c in value[own.ends[i] : own.starts[i + 1]]
+        }
+        allowed = _LOOSE | gaps
+        found = self._find_words(own.words, allowed)
         unhyphenated = value.translate(_HYPHENS)
         if unhyphenated != value:
             # "well-known" broken as "well-\nknown" is indexed as one token, "wellknown".
-            found += self._find_words(tokenize(unhyphenated).words)
+            found += self._find_words(tokenize(unhyphenated).words, allowed)
         lead, trail = value[: own.starts[0]], value[own.ends[-1] :]
         spans = {self._span(start, end, value, lead, trail) for start, end in found}
         return sorted(spans)[:_MAX_CANDIDATES]
 
-    def _find_words(self, words: list[str]) -> list[tuple[int, int]]:
+    def _find_words(self, words: list[str], allowed: frozenset[str]) -> list[tuple[int, int]]:
+        """Where the tokens follow each other with nothing between them but whitespace, light
+        punctuation, or what the value itself has there (so "Dana Whitfield" is not found in
+        "dana@whitfield")."""
         lists = [self._positions.get(word) for word in words]
         if not all(lists):
             return []
@@ -91,11 +101,21 @@ class TextIndex:
         found = []
         for position in lists[anchor] or ():
             first = position - anchor
-            if first >= 0 and self._words[first : first + count] == words:
+            if (
+                first >= 0
+                and self._words[first : first + count] == words
+                and self._separated_by(first, count, allowed)
+            ):
                 found.append((self._starts[first], self._ends[first + count - 1]))
                 if len(found) >= _MAX_CANDIDATES:
                     break
         return found
+
+    def _separated_by(self, first: int, count: int, allowed: frozenset[str]) -> bool:
+        text, starts, ends = self.text, self._starts, self._ends
+        return all(
+            set(text[ends[i] : starts[i + 1]]) <= allowed for i in range(first, first + count - 1)
+        )
 
     def _span(self, start: int, end: int, value: str, lead: str, trail: str) -> Span:
         """Widen a token match over the punctuation the value starts or ends with when the text

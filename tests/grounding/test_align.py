@@ -163,3 +163,11 @@ def test_ungrounded_values_become_feedback_lines() -> None:
     details = ungrounded_details(grounding)
     assert [(d.path, d.value) for d in details] == [("city", "Atlantis")]
     assert str(details[0]).startswith("city: this value does not appear in the text")
+
+
+def test_words_split_by_stronger_punctuation_are_not_the_value() -> None:
+    text = "From: Dana Whitfield <dana@whitfield.example>"
+    assert found(text, "Dana Whitfield") == ("Dana Whitfield", True)
+    assert where("mail dana@whitfield.example", "Dana Whitfield", STRING) is None
+    assert found("mail dana@whitfield.example", "dana@whitfield") == ("dana@whitfield", True)
+    assert found("the New-York office", "New York") == ("New-York", False)

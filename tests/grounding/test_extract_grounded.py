@@ -109,3 +109,12 @@ async def test_async_grounds_the_same_way() -> None:
     async with fake.async_extractor() as ex:
         result = await ex.extract_result(Invoice, TEXT, require_grounding=True)
     assert result.spans is not None and at(result.spans["seller"]) == "ACME GmbH"
+
+
+def test_streams_ground_and_restart_on_invented_values() -> None:
+    fake = FakeModel().answer({"number": "INV-7", "seller": "Initech", "total": 1234.5})
+    fake.answer({"number": "INV-7", "seller": "ACME GmbH", "total": 1234.5})
+    with fake.extractor().stream(Invoice, TEXT, require_grounding=True) as stream:
+        events = [type(event).__name__ for event in stream]
+    assert events.count("Restart") == 1 and events[-1] == "Done"
+    assert stream.result.spans is not None and at(stream.result.spans["seller"]) == "ACME GmbH"
