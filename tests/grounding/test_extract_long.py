@@ -17,6 +17,7 @@ from extractor import (
     Extraction,
     ModelRules,
     RefusalError,
+    ValidationFailed,
 )
 from extractor.grounding import split_text
 from extractor.testing import FakeModel, Reply
@@ -207,3 +208,23 @@ def test_document_options_need_text_and_streams_refuse_them() -> None:
     with pytest.raises(ConfigurationError, match="streams read the text in one request"):
         ex.stream(SCHEMA, "text", chunk_size=100)
     assert fake.requests == []
+
+
+def test_a_merge_that_breaks_the_schema_is_a_validation_error() -> None:
+    doc = build(12_000)
+    records = {**SCHEMA["properties"]["records"], "maxItems": 8}
+    schema = {**SCHEMA, "properties": {"records": records}}
+    fake = FakeModel(handler=lambda seen: {"records": fake_answer(seen.text)["records"][:8]})
+    with pytest.raises(ValidationFailed, match="do not conform once merged") as caught:
+        fake.extractor().extract(schema, doc.text, chunk_size=3_000)
+    assert [e.path for e in caught.value.errors] == ["records"]
+    assert caught.value.raw is not None and caught.value.usage is not None
+
+
+def test_two_passes_over_a_short_text() -> None:
+    doc = build(2_000)
+    fake = FakeModel(handler=lambda seen: fake_answer(seen.text, invent=False))
+    result = fake.extractor().extract_result(SCHEMA, doc.text, passes=2, ground=True)
+    assert result.chunks == 1 and len(fake.requests) == 2
+    assert [r["ref"] for r in result.value["records"]] == [r.values["ref"] for r in doc.records]
+    assert result.ungrounded == []
