@@ -40,9 +40,11 @@ import httpx
 from .client import AsyncExtractor, Extractor
 from .core.cost import Usage
 from .core.options import CallOptions
+from .core.result import spans_to_dict
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
-from .errors import ConfigurationError, ExtractionError, InputError
+from .errors import ConfigurationError, ExtractionError, InputError, OutputError
+from .grounding import render_html
 from .jobs.inputs import detect_format, open_input, read_records, sniff
 
 __all__ = ["main"]
@@ -78,6 +80,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--base-url", help="API base URL (default: $EXTRACTOR_BASE_URL, ...)")
         sub.add_argument("--instructions", help="extra guidance for the model")
         sub.add_argument(
+            "--ground", action="store_true", help="add where each value is in the text (spans)"
+        )
+        sub.add_argument(
+            "--require-grounding",
+            action="store_true",
+            help="re-ask when a value is not in the text (implies --ground)",
+        )
+        sub.add_argument(
+            "--chunk-size", type=_positive, help="cut longer texts into chunks of N characters"
+        )
+        sub.add_argument(
+            "--passes", type=int, choices=(1, 2, 3), help="read each chunk again for what it missed"
+        )
+        sub.add_argument(
             "-v", "--verbose", action="store_true", help="log each attempt and retry to stderr"
         )
 
@@ -86,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("file", nargs="?", help="file holding the text, or - for stdin")
     extract.add_argument("--text", help="the text itself")
     extract.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
+    extract.add_argument(
+        "--html", type=Path, help="also write a page of the text with each value highlighted"
+    )
 
     batch = commands.add_parser("batch", help="extract from every record of a file")
     common(batch)
@@ -180,6 +199,14 @@ def _options(args: argparse.Namespace) -> CallOptions:
         options["max_retries"] = args.max_retries
     if args.instructions:
         options["instructions"] = args.instructions
+    if getattr(args, "ground", False) or getattr(args, "html", None):
+        options["ground"] = True
+    if getattr(args, "require_grounding", False):
+        options["require_grounding"] = True
+    if getattr(args, "chunk_size", None):
+        options["chunk_size"] = args.chunk_size
+    if getattr(args, "passes", None):
+        options["passes"] = args.passes
     return options
 
 
@@ -213,15 +240,27 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
+    options = _options(args)
     with Extractor(model=args.model, base_url=args.base_url) as extractor:
         try:
-            value = extractor.extract(target, text, **_options(args))
+            result = extractor.extract_result(target, text, **options)
         except ConfigurationError:
             raise
         except ExtractionError as exc:
             print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    print(_dump(target.plain(value), pretty=sys.stdout.isatty()))
+    data = target.plain(result.value)
+    if args.html is not None and result.spans is not None:
+        page = render_html(text, data, result.spans, title=f"{target.name}: extracted values")
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write the page to {str(args.html)!r}: {exc}") from None
+    if result.spans is not None and (args.ground or args.require_grounding):
+        output: Any = {"data": data, "spans": spans_to_dict(result.spans)}
+    else:
+        output = data
+    print(_dump(output, pretty=sys.stdout.isatty()))
     return EXIT_OK
 
 
