@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractor import Extractor  # noqa: E402
-from extractor.pool import SHARD_SIZE  # noqa: E402
+from extractor.jobs.pool import SHARD_SIZE  # noqa: E402
 from tests.fakeserver import FakeServer  # noqa: E402
 
 SCHEMA = {

@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel, Field
 
 from extractor import Extractor
-from extractor.target import Target
+from extractor.core.target import Target
 
 
 class Address(BaseModel):

@@ -29,7 +29,7 @@ import httpx
 import pydantic
 
 from extractor import Extractor
-from extractor.stream import Done, Snapshot
+from extractor.streaming import Done, Snapshot
 
 SIZES = (100, 200, 400, 800)
 DELTA = 8

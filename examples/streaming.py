@@ -14,7 +14,7 @@ from __future__ import annotations
 from _support import extractor, parse_args
 from pydantic import BaseModel, Field
 
-from extractor.stream import Done, ItemInvalid, ItemReady, Restart, Snapshot
+from extractor.streaming import Done, ItemInvalid, ItemReady, Restart, Snapshot
 from extractor.testing import FakeModel, Reply
 
 

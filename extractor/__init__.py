@@ -2,11 +2,17 @@
 
 from extractor import Extractor
 person = Extractor().extract(Person, "Ada Lovelace, born 1815 in London")
+
+The public API is what ``extractor.__all__`` and ``extractor.testing.__all__`` list (pinned by
+tests/test_public_api.py). The subpackages (``core``, ``wire``, ``jobs``) and every other
+module are internal: importable, documented for contributors in docs/architecture.md, and
+free to change between releases.
 """
 
-from .batch import RecordResult
-from .client import AsyncExtractor, Extractor
-from .cost import Cost, Price, Usage
+from .client import AsyncExtractor, Extractor, ExtractorOptions
+from .core.cost import Cost, Price, Usage
+from .core.options import CallOptions
+from .core.result import Attempt, Extraction
 from .errors import (
     APIConnectionError,
     APIError,
@@ -17,7 +23,10 @@ from .errors import (
     ConfigurationError,
     ErrorDetail,
     ExtractionError,
+    InputError,
+    JobAborted,
     NotFoundError,
+    OutputError,
     ParseError,
     PermissionDeniedError,
     RateLimitError,
@@ -27,10 +36,9 @@ from .errors import (
     TruncatedError,
     ValidationFailed,
 )
+from .many import RecordResult
 from .parse import loads
-from .request import CallOptions, ModelRules
-from .result import Attempt, Extraction
-from .stream import (
+from .streaming import (
     AsyncExtractionStream,
     Done,
     ExtractionStream,
@@ -41,6 +49,7 @@ from .stream import (
     Snapshot,
     StreamEvent,
 )
+from .wire.rules import ModelRules
 
 __all__ = [
     "APIConnectionError",
@@ -61,11 +70,15 @@ __all__ = [
     "ExtractionError",
     "ExtractionStream",
     "Extractor",
+    "ExtractorOptions",
+    "InputError",
     "ItemEvent",
     "ItemInvalid",
     "ItemReady",
+    "JobAborted",
     "ModelRules",
     "NotFoundError",
+    "OutputError",
     "ParseError",
     "PermissionDeniedError",
     "Price",

@@ -38,12 +38,12 @@ from typing import Any
 import httpx
 
 from .client import AsyncExtractor, Extractor
-from .cost import Usage
-from .errors import ConfigurationError, ExtractionError
-from .inputs import InputError, detect_format, open_input, read_records, sniff
-from .request import CallOptions
-from .target import Target
-from .tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
+from .core.cost import Usage
+from .core.options import CallOptions
+from .core.target import Target
+from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
+from .errors import ConfigurationError, ExtractionError, InputError
+from .jobs.inputs import detect_format, open_input, read_records, sniff
 
 __all__ = ["main"]
 
@@ -221,9 +221,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         except ExtractionError as exc:
             print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    from .job import plain_data
-
-    print(_dump(plain_data(target, value), pretty=sys.stdout.isatty()))
+    print(_dump(target.plain(value), pretty=sys.stdout.isatty()))
     return EXIT_OK
 
 
@@ -285,11 +283,14 @@ def _format(path: str, stream: Any) -> tuple[Any, Any]:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .cache import Cache
-    from .job import Job, JobAborted, JobConfig, count_lines
-    from .pool import ShardedTransport
-    from .progress import make_reporter, summary
-    from .ratelimit import LimitedTransport, RateLimiter
+    from .errors import JobAborted
+    from .jobs.cache import Cache
+    from .jobs.config import JobConfig
+    from .jobs.inputs import count_lines
+    from .jobs.local import Job
+    from .jobs.pool import ShardedTransport
+    from .jobs.progress import make_reporter, summary
+    from .jobs.ratelimit import LimitedTransport, RateLimiter
 
     target = load_schema(args.schema)
     output: Path = args.output
@@ -307,7 +308,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     stream = open_input(args.input)
     fmt, stream = _format(args.input, stream)
     config = JobConfig(
-        input=args.input,
         output=output,
         errors=errors,
         format=fmt,
@@ -339,10 +339,18 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             # No key is a configuration error: say so before any file is created.
             extractor.check_key()
             reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
-            job = Job(config, extractor, target, stream=stream, reporter=reporter, total=total)
-            if args.cache:
-                job.cache = Cache(args.cache)
-                caches.append(job.cache)
+            cache = Cache(args.cache) if args.cache else None
+            if cache is not None:
+                caches.append(cache)
+            job = Job(
+                config,
+                extractor,
+                target,
+                stream=stream,
+                cache=cache,
+                reporter=reporter,
+                total=total,
+            )
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):

@@ -1,8 +1,9 @@
-"""`Extractor` and `AsyncExtractor`: thin drivers around the sans-I/O `ExtractionLoop`.
+"""`Extractor` and `AsyncExtractor`: the drivers, thin I/O around the sans-I/O core.
 
-All they add is I/O: send each request the loop asks for with httpx, retried by tenacity,
-and hand the answer back. Configuration and per-call planning live in `_ExtractorBase`,
-shared by both.
+Each one is a `Planner` (the configuration, turning a call into a `Plan`) and a sender (the
+HTTP client, the endpoint and the transport retries). A call plans, then runs the
+`ExtractionLoop`, sending each body the loop asks for; streaming runs a `StreamSession`
+instead. The two classes differ only in the I/O calls.
 """
 
 from __future__ import annotations
@@ -11,33 +12,28 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from decimal import Decimal
 from typing import Any, TypeVar, overload
 
 import httpx
 from typing_extensions import Self, Unpack
 
-from . import batch
-from .batch import DEFAULT_CONCURRENCY, RecordInput, RecordResult
-from .completion import Completion
-from .cost import Price, PriceTable
-from .engine import Budget, ExtractionLoop, Plan
-from .errors import ConfigurationError, ExtractionError
-from .request import CallOptions, DefaultOptions, ModelRules, build_template
-from .result import Attempt, Extraction
-from .retry import RetryPolicy
-from .stream import (
-    AsyncExtractionStream,
-    ExtractionStream,
-    ItemEvent,
-    StreamEvent,
-    open_async_stream,
-    open_stream,
-)
-from .target import Target
-from .transport import Endpoint, connection_error
+from . import many
+from .core.cost import Price
+from .core.loop import ExtractionLoop
+from .core.options import CallOptions, DefaultOptions, check_options
+from .core.plan import Plan, Planner
+from .core.result import Attempt, Extraction
+from .core.session import ItemEvent, StreamEvent, StreamSession
+from .core.target import list_target
+from .errors import ExtractionError
+from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
+from .streaming import AsyncExtractionStream, ExtractionStream, drive, drive_async
+from .wire.endpoint import Endpoint
+from .wire.retry import RetryPolicy
+from .wire.rules import ModelRules
+from .wire.send import AsyncSender, Sender
 
-__all__ = ["AsyncExtractor", "Extractor"]
+__all__ = ["AsyncExtractor", "Extractor", "ExtractorOptions"]
 
 T = TypeVar("T")
 
@@ -45,39 +41,68 @@ DEFAULT_MODEL = "gpt-5.1"
 DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 
 
+class ExtractorOptions(DefaultOptions, total=False):
+    """The keyword options of `Extractor` and `AsyncExtractor`: their own settings, plus
+    defaults for every call (`DefaultOptions`)."""
+
+    max_retries: int
+    max_transport_retries: int
+    max_retry_after: float
+    timeout: float | httpx.Timeout
+    price: Price | None
+    prices: Mapping[str, Price] | None
+    rules: ModelRules | None
+    headers: Mapping[str, str] | None
+    on_attempt: Callable[[Attempt], object] | None
+    clock: Callable[[], float]
+
+
+_OWN_OPTIONS = frozenset(ExtractorOptions.__annotations__)
+_DEFAULT_OPTIONS = frozenset(DefaultOptions.__annotations__)
+
+
 class _ExtractorBase:
-    """Configuration, and turning one call's arguments into a `Plan`."""
+    """Configuration shared by both drivers: the planner, the endpoint, the retry policy."""
 
     def __init__(
         self,
-        model: str | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        *,
-        max_retries: int = 3,
-        max_transport_retries: int = 2,
-        max_retry_after: float = 60.0,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        price: Price | None = None,
-        prices: Mapping[str, Price] | None = None,
-        rules: ModelRules | None = None,
-        headers: Mapping[str, str] | None = None,
-        on_attempt: Callable[[Attempt], object] | None = None,
-        clock: Callable[[], float] = time.time,
-        **defaults: Unpack[DefaultOptions],
+        model: str | None,
+        api_key: str | None,
+        base_url: str | None,
+        options: ExtractorOptions,
     ) -> None:
-        self.model = model or os.environ.get("EXTRACTOR_MODEL") or DEFAULT_MODEL
-        self.max_retries = max_retries
-        self.timeout = timeout
-        self._endpoint = Endpoint(base_url=base_url, api_key=api_key, headers=headers, clock=clock)
-        self._policy = RetryPolicy(
-            max_retries=max_transport_retries, max_retry_after=max_retry_after
+        check_options(options, _OWN_OPTIONS | _DEFAULT_OPTIONS, type(self).__name__ + "()")
+        defaults = DefaultOptions(**{k: v for k, v in options.items() if k in _DEFAULT_OPTIONS})  # type: ignore[typeddict-item]
+        self.planner = Planner(
+            model=model or os.environ.get("EXTRACTOR_MODEL") or DEFAULT_MODEL,
+            max_retries=options.get("max_retries", 3),
+            price=options.get("price"),
+            prices=options.get("prices"),
+            rules=options.get("rules"),
+            on_attempt=options.get("on_attempt"),
+            defaults=defaults,
         )
-        self._price = price
-        self._prices = PriceTable(prices)
-        self._rules = rules
-        self._on_attempt = on_attempt
-        self._defaults = defaults
+        self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        self._endpoint = Endpoint(
+            base_url=base_url,
+            api_key=api_key,
+            headers=options.get("headers"),
+            clock=options.get("clock", time.time),
+        )
+        self._policy = RetryPolicy(
+            max_transport_retries=options.get("max_transport_retries", 2),
+            max_retry_after=options.get("max_retry_after", 60.0),
+        )
+
+    @property
+    def model(self) -> str:
+        """The model of every call that does not name its own."""
+        return self.planner.model
+
+    @property
+    def max_retries(self) -> int:
+        """Re-asks per call after an invalid answer (transport retries are separate)."""
+        return self.planner.max_retries
 
     def __repr__(self) -> str:
         url = self._endpoint.url.removesuffix("/chat/completions")
@@ -90,42 +115,29 @@ class _ExtractorBase:
 
     def price_for(self, model: str) -> Price | None:
         """The price used for ``model``: the extractor's ``price=``, else the price table."""
-        return self._price or self._prices.get(model)
+        return self.planner.price_for(model)
 
     def request_body(
         self, target: Any, text: str | None = None, **options: Unpack[CallOptions]
     ) -> dict[str, Any]:
         """The exact JSON body the first request of this call would send."""
-        return self._plan(target, text, options).template.body()
+        return self.planner.plan(target, text, options).template.body()
 
-    def _plan(self, target: Any, text: str | None, call: CallOptions) -> Plan[Any]:
-        options: CallOptions = {**self._defaults, **call}
-        model = options.get("model") or self.model
-        resolved = Target.of(target)
-        price = self.price_for(model)
-        max_cost = options.get("max_cost")
-        if max_cost is not None and price is None:
-            raise ConfigurationError(
-                f"max_cost needs a price for {model!r}: pass price=Price(input=..., output=...) "
-                "or prices={model: Price(...)} to the extractor."
-            )
-        return Plan(
-            target=resolved,
-            template=build_template(
-                resolved, text, options, self._rules or ModelRules.for_model(model), model
-            ),
-            model=model,
-            max_retries=options.get("max_retries", self.max_retries),
-            strict=options.get("strict"),
-            context=options.get("context"),
-            price=price,
-            budget=Budget(
-                max_cost=None if max_cost is None else Decimal(str(max_cost)),
-                max_total_tokens=options.get("max_total_tokens"),
-            ),
-            retry_truncated=options.get("retry_truncated", False),
-            on_attempt=self._on_attempt,
-        )
+    def _session(
+        self,
+        target: Any,
+        text: str | None,
+        options: CallOptions,
+        *,
+        items: bool = False,
+        partial_strings: bool = False,
+    ) -> StreamSession:
+        validator = None
+        if items:
+            target, validator = list_target(target)
+        plan: Plan[Any] = self.planner.plan(target, text, options)
+        self.check_key()  # no API key: raise now, as extract() would, not on first use
+        return StreamSession(ExtractionLoop(plan), items=validator, partial_strings=partial_strings)
 
 
 class Extractor(_ExtractorBase):
@@ -143,14 +155,12 @@ class Extractor(_ExtractorBase):
         *,
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        **kwargs: Any,
+        **options: Unpack[ExtractorOptions],
     ) -> None:
-        super().__init__(model, api_key, base_url, **kwargs)
+        super().__init__(model, api_key, base_url, options)
         self._owns_client = http_client is None
-        self._client = http_client or httpx.Client(timeout=self.timeout)
-        # tenacity keeps each call's state thread-locally, so one Retrying serves every call
-        # of a sync extractor, from any thread.
-        self._retrying = self._policy.retrying(sleep)
+        client = http_client or httpx.Client(timeout=self.timeout)
+        self.sender = Sender(client, self._endpoint, self._policy, sleep)
 
     @overload
     def extract(
@@ -176,12 +186,12 @@ class Extractor(_ExtractorBase):
         self, target: Any, text: str | None = None, **options: Unpack[CallOptions]
     ) -> Extraction[Any]:
         """The value with its usage, cost and attempts."""
-        loop = ExtractionLoop(self._plan(target, text, options))
+        loop = ExtractionLoop(self.planner.plan(target, text, options))
         try:
             while True:
                 body = loop.next_request()
                 started = time.perf_counter()
-                completion = self._retrying(self._send, body)
+                completion = self.sender.send(body)
                 if loop.receive(completion, duration=time.perf_counter() - started):
                     return loop.result()
         except ExtractionError as exc:
@@ -197,24 +207,36 @@ class Extractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> ExtractionStream[StreamEvent[T], T]:
         """Snapshots of the value while the model writes it, then the validated value: see
-        `extractor.stream`. Use it in a ``with`` block so that stopping early closes the
+        `extractor.streaming`. Use it in a ``with`` block so that stopping early closes the
         connection."""
-        return open_stream(self, target, text, options, partial_strings=partial_strings)
+        session = self._session(target, text, options, partial_strings=partial_strings)
+        return ExtractionStream(session, drive(self.sender, session))
 
     def stream_items(
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> ExtractionStream[ItemEvent[T], list[T]]:
         """Each element of a list of ``item`` as soon as it is complete and validated."""
-        return open_stream(self, item, text, options, items=True)
+        session = self._session(item, text, options, items=True)
+        return ExtractionStream(session, drive(self.sender, session))
 
-    def _send(self, body: dict[str, Any]) -> Completion:
-        request = self._endpoint.request(self._client, body)
-        try:
-            response = self._client.send(request)
-        except httpx.TransportError as exc:
-            raise connection_error(exc, self._endpoint.url) from exc
-        return self._endpoint.completion(response)
-
+    @overload
+    def extract_many(
+        self,
+        target: type[T],
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> Iterator[RecordResult[T]]: ...
+    @overload
+    def extract_many(
+        self,
+        target: Any,
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> Iterator[RecordResult[Any]]: ...
     def extract_many(
         self,
         target: Any,
@@ -224,12 +246,17 @@ class Extractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> Iterator[RecordResult[Any]]:
         """Extract from many records, ``concurrency`` at a time; yields each record's result
-        (value or error, with its id) as it finishes. See `extractor.batch`."""
-        return batch.extract_many(self, target, records, concurrency=concurrency, **options)
+        (value or error, with its id) as it finishes. See `extractor.many`."""
+        self.planner.check(options, "extract_many()")
+
+        def one(text: str) -> Extraction[Any]:
+            return self.extract_result(target, text, **options)
+
+        return many.extract_many(one, records, concurrency=concurrency)
 
     def close(self) -> None:
         if self._owns_client:
-            self._client.close()
+            self.sender.client.close()
 
     def __enter__(self) -> Self:
         return self
@@ -250,12 +277,12 @@ class AsyncExtractor(_ExtractorBase):
         *,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        **kwargs: Any,
+        **options: Unpack[ExtractorOptions],
     ) -> None:
-        super().__init__(model, api_key, base_url, **kwargs)
+        super().__init__(model, api_key, base_url, options)
         self._owns_client = http_client is None
-        self._client = http_client or httpx.AsyncClient(timeout=self.timeout)
-        self._sleep = sleep
+        client = http_client or httpx.AsyncClient(timeout=self.timeout)
+        self.sender = AsyncSender(client, self._endpoint, self._policy, sleep)
 
     @overload
     async def extract(
@@ -283,14 +310,12 @@ class AsyncExtractor(_ExtractorBase):
         self, target: Any, text: str | None = None, **options: Unpack[CallOptions]
     ) -> Extraction[Any]:
         """The value with its usage, cost and attempts."""
-        loop = ExtractionLoop(self._plan(target, text, options))
+        loop = ExtractionLoop(self.planner.plan(target, text, options))
         try:
             while True:
                 body = loop.next_request()
                 started = time.perf_counter()
-                # Concurrent tasks share a thread, so each call needs its own AsyncRetrying.
-                retrying = self._policy.async_retrying(self._sleep)
-                completion: Completion = await retrying(self._send, body)
+                completion = await self.sender.send(body)
                 if loop.receive(completion, duration=time.perf_counter() - started):
                     return loop.result()
         except ExtractionError as exc:
@@ -306,24 +331,36 @@ class AsyncExtractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> AsyncExtractionStream[StreamEvent[T], T]:
         """Snapshots of the value while the model writes it, then the validated value: see
-        `extractor.stream`. Use it in an ``async with`` block so that stopping early closes the
-        connection."""
-        return open_async_stream(self, target, text, options, partial_strings=partial_strings)
+        `extractor.streaming`. Use it in an ``async with`` block so that stopping early closes
+        the connection."""
+        session = self._session(target, text, options, partial_strings=partial_strings)
+        return AsyncExtractionStream(session, drive_async(self.sender, session))
 
     def stream_items(
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> AsyncExtractionStream[ItemEvent[T], list[T]]:
         """Each element of a list of ``item`` as soon as it is complete and validated."""
-        return open_async_stream(self, item, text, options, items=True)
+        session = self._session(item, text, options, items=True)
+        return AsyncExtractionStream(session, drive_async(self.sender, session))
 
-    async def _send(self, body: dict[str, Any]) -> Completion:
-        request = self._endpoint.request(self._client, body)
-        try:
-            response = await self._client.send(request)
-        except httpx.TransportError as exc:
-            raise connection_error(exc, self._endpoint.url) from exc
-        return self._endpoint.completion(response)
-
+    @overload
+    def extract_many(
+        self,
+        target: type[T],
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> AsyncIterator[RecordResult[T]]: ...
+    @overload
+    def extract_many(
+        self,
+        target: Any,
+        records: Iterable[RecordInput],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        **options: Unpack[CallOptions],
+    ) -> AsyncIterator[RecordResult[Any]]: ...
     def extract_many(
         self,
         target: Any,
@@ -333,12 +370,17 @@ class AsyncExtractor(_ExtractorBase):
         **options: Unpack[CallOptions],
     ) -> AsyncIterator[RecordResult[Any]]:
         """``async for`` over each record's result as it finishes, ``concurrency`` at a time.
-        See `extractor.batch`."""
-        return batch.aextract_many(self, target, records, concurrency=concurrency, **options)
+        See `extractor.many`."""
+        self.planner.check(options, "extract_many()")
+
+        async def one(text: str) -> Extraction[Any]:
+            return await self.extract_result(target, text, **options)
+
+        return many.aextract_many(one, records, concurrency=concurrency)
 
     async def aclose(self) -> None:
         if self._owns_client:
-            await self._client.aclose()
+            await self.sender.client.aclose()
 
     async def __aenter__(self) -> Self:
         return self

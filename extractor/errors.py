@@ -2,6 +2,9 @@
 
     ExtractionError
     ├── ConfigurationError        the call cannot be made as configured (no key, bad target...)
+    │   ├── InputError                a batch input cannot be read at all
+    │   └── OutputError               a batch output file cannot be used
+    ├── JobAborted                a batch job stopped on an error no record can get past
     ├── ParseError                the model's answer is not JSON, even after repair
     ├── ValidationFailed          re-asks are spent and the answer still does not conform
     ├── RefusalError              the model refused, or the content filter stopped it
@@ -26,12 +29,13 @@ batch job can account for a failed record exactly as for a successful one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .core.result import ErrorDetail
 
 if TYPE_CHECKING:
-    from .cost import Cost, Usage
-    from .result import Attempt
+    from .core.cost import Cost, Usage
+    from .core.result import Attempt
 
 __all__ = [
     "APIConnectionError",
@@ -43,7 +47,10 @@ __all__ = [
     "ConfigurationError",
     "ErrorDetail",
     "ExtractionError",
+    "InputError",
+    "JobAborted",
     "NotFoundError",
+    "OutputError",
     "ParseError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -74,6 +81,24 @@ class ConfigurationError(ExtractionError):
     """The call cannot be made as configured; nothing was sent."""
 
 
+class InputError(ConfigurationError):
+    """A batch input cannot be read at all (missing file, CSV without the text column);
+    nothing was written."""
+
+
+class OutputError(ConfigurationError):
+    """A batch output file cannot be used (not JSONL, not writable); nothing was written."""
+
+
+class JobAborted(ExtractionError):
+    """A batch job stopped on an error no record can get past (bad key, no quota, unknown
+    model): ``error`` is that error. The records done so far are kept."""
+
+    def __init__(self, error: ExtractionError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class ParseError(ExtractionError):
     """Text that is not JSON, even after the lenient parser's repairs.
 
@@ -83,19 +108,6 @@ class ParseError(ExtractionError):
     def __init__(self, message: str, *, position: int | None = None) -> None:
         super().__init__(message)
         self.position = position
-
-
-@dataclass(frozen=True)
-class ErrorDetail:
-    """One validation problem: where (``items[2].price``), what, and the offending value."""
-
-    path: str
-    message: str
-    value: Any = None
-
-    def __str__(self) -> str:
-        where = self.path or "(root)"
-        return f"{where}: {self.message}"
 
 
 class ValidationFailed(ExtractionError):

@@ -725,7 +725,6 @@ class IncrementalParser:
         self._budget -= end
         end += pos
         stack = self._stack
-        stack = self._stack
         if not stack:
             self._start_root(value, pos)
             self._collect_items(value, 0)

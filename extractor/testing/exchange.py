@@ -130,7 +130,7 @@ class SeenRequest:
     @property
     def text(self) -> str:
         """The source text the library sent, without the tags it delimits it with (see
-        ``extractor.prompt.source_message``); the first user message when none is tagged.
+        ``extractor.core.prompt.source_message``); the first user message when none is tagged.
         What a handler usually answers from: re-asks and feedback are not part of it."""
         users = self.contents("user")
         for content in users:

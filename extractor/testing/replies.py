@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pydantic
 
-from ..cost import Usage
+from ..core.cost import Usage
 from .exchange import ChunkedStream, SeenRequest, message_text
 
 __all__ = ["Reply", "estimate_tokens"]
@@ -76,7 +76,7 @@ class Reply:
         ``list[Person]``), ``value`` is a Python value of that type, written the way the
         library expects the model to answer for it (lists and other non-objects wrapped)."""
         if target is not None:
-            from ..target import Target
+            from ..core.target import Target
 
             value = Target.of(target).to_answer(value)
         elif isinstance(value, pydantic.BaseModel):

@@ -1,0 +1,125 @@
+"""Output modes: how the model is asked to give its answer, one object per mode.
+
+A mode knows everything that differs between the ways of getting JSON out of a chat model:
+the request parameters that ask for it, what the system message says about it, how a
+rejected answer is handed back in the re-ask, and what must be done to the parsed answer
+before validation. Nothing else in the library compares mode names, so adding a mode is one
+new `OutputMode` in `MODES`.
+
+- ``json`` (default): ``response_format: json_object``; the schema travels in the system
+  message. Works with every OpenAI-compatible gateway.
+- ``json_schema``: strict structured outputs; the schema travels in the request, and the
+  nulls that strictness forces for optional fields are dropped before validation.
+- ``tools``: a forced function call whose arguments are the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from ..errors import ConfigurationError
+from .completion import Completion
+from .schema import drop_unrequested_nulls
+from .target import Target
+
+__all__ = ["MODES", "ModeName", "OutputMode", "output_mode"]
+
+ModeName = Literal["json", "json_schema", "tools"]
+
+
+class OutputMode:
+    """The json_object mode; the other modes override what differs."""
+
+    name: str = "json"
+    #: Whether the raw answer may go straight to the validator's JSON parser: False when the
+    #: parsed data must be changed first (`prepare`).
+    validates_raw: bool = True
+
+    def params(self, target: Target[Any]) -> dict[str, Any]:
+        """Request parameters that ask for this mode's answer."""
+        return {"response_format": {"type": "json_object"}}
+
+    def instruction(self, target: Target[Any]) -> str:
+        """What the system message says about the answer's form. OpenAI rejects json_object
+        mode unless the word "JSON" appears in the messages: this sentence carries it."""
+        return "Reply with one JSON object, and nothing else, conforming to this JSON Schema:\n" + (
+            target.prompt_schema
+        )
+
+    def reask(self, answer: Completion, feedback: str, target: Target[Any]) -> list[dict[str, Any]]:
+        """The two messages that hand a rejected answer back with the feedback on it."""
+        return [
+            {"role": "assistant", "content": answer.content or ""},
+            {"role": "user", "content": feedback},
+        ]
+
+    def prepare(self, data: Any, target: Target[Any]) -> Any:
+        """The parsed answer as the target's validator should see it."""
+        return data
+
+    def __repr__(self) -> str:
+        return f"<output mode {self.name}>"
+
+
+class JsonSchemaMode(OutputMode):
+    name = "json_schema"
+    validates_raw = False
+
+    def params(self, target: Target[Any]) -> dict[str, Any]:
+        schema = {"name": target.name, "schema": target.strict_schema, "strict": True}
+        return {"response_format": {"type": "json_schema", "json_schema": schema}}
+
+    def instruction(self, target: Target[Any]) -> str:
+        # The schema travels in the request itself: repeating it would only cost tokens.
+        return "Reply with one JSON object conforming to the response schema."
+
+    def prepare(self, data: Any, target: Target[Any]) -> Any:
+        # Strictness made the model write null for optional fields: drop those nulls so that
+        # the target's own defaults apply.
+        return drop_unrequested_nulls(data, target.schema)
+
+
+class ToolsMode(OutputMode):
+    name = "tools"
+
+    def params(self, target: Target[Any]) -> dict[str, Any]:
+        function = {
+            "name": target.name,
+            "description": "Record the data extracted from the text.",
+            "parameters": target.schema,
+        }
+        return {
+            "tools": [{"type": "function", "function": function}],
+            "tool_choice": {"type": "function", "function": {"name": target.name}},
+        }
+
+    def instruction(self, target: Target[Any]) -> str:
+        return f"Call the function {target.name} with the data as its JSON arguments."
+
+    def reask(self, answer: Completion, feedback: str, target: Target[Any]) -> list[dict[str, Any]]:
+        call_id = answer.tool_call_id or "call_0"
+        call = {
+            "id": call_id,
+            "type": "function",
+            "function": {"name": target.name, "arguments": answer.content or ""},
+        }
+        return [
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": call_id, "content": feedback},
+        ]
+
+
+MODES: Mapping[str, OutputMode] = {
+    mode.name: mode for mode in (OutputMode(), JsonSchemaMode(), ToolsMode())
+}
+
+
+def output_mode(name: str) -> OutputMode:
+    """The mode called ``name``; a `ConfigurationError` naming the valid ones otherwise."""
+    try:
+        return MODES[name]
+    except (KeyError, TypeError):
+        raise ConfigurationError(
+            f"unknown mode {name!r}: use one of {', '.join(map(repr, MODES))}."
+        ) from None

@@ -1,0 +1,63 @@
+"""The options of a call, as typed dictionaries, and the check that catches a misspelt one.
+
+The drivers' signatures take these as ``**options: Unpack[CallOptions]``, so an editor
+completes them and mypy checks them; `check_options` catches at run time what no type checker
+saw (``temprature=0.2``), naming the closest valid option instead of ignoring it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from typing_extensions import TypedDict
+
+from ..errors import ConfigurationError
+from .modes import ModeName
+
+__all__ = ["CALL_OPTIONS", "CallOptions", "DefaultOptions", "check_options"]
+
+
+class DefaultOptions(TypedDict, total=False):
+    """Options that may be set on the extractor as defaults for every call."""
+
+    messages: Sequence[Mapping[str, Any]]
+    instructions: str
+    examples: Sequence[tuple[str, Any]]
+    context: Any
+    mode: ModeName
+    strict: bool
+    temperature: float
+    top_p: float
+    max_tokens: int
+    seed: int
+    reasoning_effort: str
+    extra_body: Mapping[str, Any]
+    max_cost: Any
+    max_total_tokens: int
+    retry_truncated: bool
+
+
+class CallOptions(DefaultOptions, total=False):
+    """Per-call options of ``extract`` and friends: the defaults plus model and re-asks."""
+
+    model: str
+    max_retries: int
+
+
+CALL_OPTIONS: frozenset[str] = frozenset(CallOptions.__annotations__) | frozenset(
+    DefaultOptions.__annotations__
+)
+
+
+def check_options(given: Iterable[str], valid: Iterable[str], where: str) -> None:
+    """Raise `ConfigurationError` for the first name in ``given`` that is not ``valid``,
+    suggesting the closest valid name."""
+    valid = sorted(valid)
+    for name in given:
+        if name in valid:
+            continue
+        close = difflib.get_close_matches(name, valid, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"valid options: {', '.join(valid)}."
+        raise ConfigurationError(f"{where} got an unknown option {name!r}: {hint}")

@@ -1,0 +1,115 @@
+"""Planning a call: everything it needs, resolved once before its first request.
+
+`Planner` holds an extractor's configuration (default model, prices, model rules, defaults for
+every call) and turns one call's arguments into a `Plan`: the target, the request template,
+the re-ask and spending limits, the price. The drivers ask it for plans; the extraction loop
+and the stream session run them. It does no I/O, so it serves sync and async drivers, the
+batch runners and tests alike (``extractor.planner.plan(Person, text)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from ..errors import ConfigurationError
+from ..wire.body import RequestTemplate, build_template
+from ..wire.rules import ModelRules
+from .cost import Price, PriceTable
+from .options import CALL_OPTIONS, CallOptions, DefaultOptions, check_options
+from .result import Attempt
+from .target import Target
+
+__all__ = ["Budget", "Plan", "Planner"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on one call, checked before each attempt against what was spent so far plus
+    the next request's estimated input."""
+
+    max_cost: Decimal | None = None
+    max_total_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan(Generic[T]):
+    """Everything one call needs, resolved from the extractor's defaults and the call's
+    options before the first request."""
+
+    target: Target[T]
+    template: RequestTemplate
+    model: str
+    max_retries: int = 3
+    strict: bool | None = None
+    context: Any = None
+    price: Price | None = None
+    budget: Budget = Budget()
+    retry_truncated: bool = False
+    on_attempt: Callable[[Attempt], object] | None = None
+
+
+class Planner:
+    """An extractor's configuration, and turning one call's arguments into a `Plan`."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        max_retries: int = 3,
+        price: Price | None = None,
+        prices: Mapping[str, Price] | None = None,
+        rules: ModelRules | None = None,
+        on_attempt: Callable[[Attempt], object] | None = None,
+        defaults: DefaultOptions | None = None,
+    ) -> None:
+        self.model = model
+        self.max_retries = max_retries
+        self.rules = rules
+        self.on_attempt = on_attempt
+        self.defaults: DefaultOptions = defaults or DefaultOptions()
+        self._price = price
+        self._prices = PriceTable(prices)
+
+    def price_for(self, model: str) -> Price | None:
+        """The price used for ``model``: the extractor's ``price=``, else the price table."""
+        return self._price or self._prices.get(model)
+
+    def check(self, options: CallOptions, where: str = "extract()") -> None:
+        """Raise `ConfigurationError` for an option no call takes (a misspelling, say)."""
+        check_options(options, CALL_OPTIONS, where)
+
+    def plan(self, target: Any, text: str | None, call: CallOptions) -> Plan[Any]:
+        """The plan of one call of ``target`` over ``text`` with the call's options."""
+        self.check(call)
+        options: CallOptions = {**self.defaults, **call}
+        model = options.get("model") or self.model
+        resolved = Target.of(target)
+        price = self.price_for(model)
+        max_cost = options.get("max_cost")
+        if max_cost is not None and price is None:
+            raise ConfigurationError(
+                f"max_cost needs a price for {model!r}: pass price=Price(input=..., output=...) "
+                "or prices={model: Price(...)} to the extractor."
+            )
+        return Plan(
+            target=resolved,
+            template=build_template(
+                resolved, text, options, self.rules or ModelRules.for_model(model), model
+            ),
+            model=model,
+            max_retries=options.get("max_retries", self.max_retries),
+            strict=options.get("strict"),
+            context=options.get("context"),
+            price=price,
+            budget=Budget(
+                max_cost=None if max_cost is None else Decimal(str(max_cost)),
+                max_total_tokens=options.get("max_total_tokens"),
+            ),
+            retry_truncated=options.get("retry_truncated", False),
+            on_attempt=self.on_attempt,
+        )

@@ -1,0 +1,99 @@
+"""The HTTP edge: turn a request body into an ``httpx.Request`` and an ``httpx.Response`` into
+a `Completion` or a typed `APIError`.
+
+Nothing here sends anything: the senders (`extractor.wire.send`) call their own client's
+``send`` and hand the response back, so sync and async share every rule about headers, status
+codes and errors. The API key lives in a `Secret`, which no repr shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from ..core.completion import Completion
+from ..errors import APIError, ConfigurationError
+from .api_errors import error_from_response
+from .decode import read_completion
+from .secret import Secret
+
+__all__ = ["DEFAULT_BASE_URL", "Endpoint", "Secret"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class Endpoint:
+    """Where requests go and how they are authenticated.
+
+    The key is resolved at construction but only demanded when a request is built, so that
+    an extractor can be created (and its prompts inspected) without one.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        api_key: str | None,
+        headers: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        base_url = (
+            base_url
+            or os.environ.get("EXTRACTOR_BASE_URL")
+            or os.environ.get("OPENAI_BASE_URL")
+            or DEFAULT_BASE_URL
+        )
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        key = api_key or os.environ.get("EXTRACTOR_API_KEY") or os.environ.get("OPENAI_API_KEY")
+        self._key = Secret(key) if key else None
+        self._extra_headers = dict(headers or {})
+        self._headers: dict[str, str] | None = None
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"Endpoint(url={self.url!r})"
+
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            if self._key is None:
+                raise ConfigurationError(
+                    "no API key: set EXTRACTOR_API_KEY (or OPENAI_API_KEY) in the environment, "
+                    "or pass api_key= to the extractor."
+                )
+            self._headers = {
+                "Authorization": f"Bearer {self._key.value}",
+                "Content-Type": "application/json",
+                **self._extra_headers,
+            }
+        return self._headers
+
+    def request(
+        self, client: httpx.Client | httpx.AsyncClient, body: Mapping[str, Any]
+    ) -> httpx.Request:
+        content = json.dumps(body, ensure_ascii=False).encode()
+        return client.build_request("POST", self.url, content=content, headers=self.headers())
+
+    def completion(self, response: httpx.Response) -> Completion:
+        """The completion in a (fully read) response, or the typed error it stands for."""
+        if response.is_error:
+            raise self.error(response)
+        try:
+            payload = json.loads(response.content)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict) or "choices" not in payload:
+            raise APIError(
+                f"the server at {self.url} answered {response.status_code} with something that "
+                f"is not a chat completion: {response.text[:200]!r}. Check base_url.",
+                status_code=response.status_code,
+                request_id=response.headers.get("x-request-id"),
+            )
+        return read_completion(payload, request_id=response.headers.get("x-request-id"))
+
+    def error(self, response: httpx.Response) -> APIError:
+        return error_from_response(response, secret=self._key, clock=self._clock)

@@ -1,0 +1,146 @@
+"""Senders: the only code that puts a request on the wire, with transport retries.
+
+A sender takes a request body (built by the sans-I/O core), sends it with the caller's httpx
+client through the `Endpoint`, and hands back a `Completion` (or, for streams, the open
+response); the `RetryPolicy` decides when the same request is sent again. `Sender` and
+`AsyncSender` differ only in the I/O calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+
+from ..core.completion import Completion
+from .api_errors import connection_error
+from .endpoint import Endpoint
+from .retry import RetryPolicy
+
+__all__ = ["AsyncSender", "Sender", "is_event_stream"]
+
+
+class Sender:
+    """Sends request bodies with a sync ``httpx.Client``.
+
+    tenacity keeps each call's state thread-locally, so one ``Retrying`` serves every call,
+    from any thread.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        endpoint: Endpoint,
+        policy: RetryPolicy,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.client = client
+        self.endpoint = endpoint
+        self._retrying = policy.retrying(sleep)
+
+    def send(self, body: dict[str, Any]) -> Completion:
+        """The completion the API answers ``body`` with, retried as the policy says."""
+        return self._retrying(self._send_once, body)
+
+    def open_stream(self, body: dict[str, Any]) -> httpx.Response:
+        """An open streamed response to ``body`` (read whole when it is not an event stream);
+        error statuses raise their typed error, retried as the policy says."""
+        return self._retrying(self._open_once, body)
+
+    def iter_bytes(self, response: httpx.Response) -> Iterator[bytes]:
+        return response.iter_raw() if _is_identity(response) else response.iter_bytes()
+
+    def _send_once(self, body: dict[str, Any]) -> Completion:
+        request = self.endpoint.request(self.client, body)
+        try:
+            response = self.client.send(request)
+        except httpx.TransportError as exc:
+            raise connection_error(exc, self.endpoint.url) from exc
+        return self.endpoint.completion(response)
+
+    def _open_once(self, body: dict[str, Any]) -> httpx.Response:
+        request = self.endpoint.request(self.client, body)
+        try:
+            response = self.client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise connection_error(exc, self.endpoint.url) from exc
+        if response.is_error or not is_event_stream(response):
+            try:
+                response.read()
+            finally:
+                response.close()
+        if response.is_error:
+            raise self.endpoint.error(response)
+        return response
+
+
+class AsyncSender:
+    """Sends request bodies with an ``httpx.AsyncClient``; one instance serves many
+    concurrent calls."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        endpoint: Endpoint,
+        policy: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.client = client
+        self.endpoint = endpoint
+        self._policy = policy
+        self._sleep = sleep
+
+    async def send(self, body: dict[str, Any]) -> Completion:
+        """The completion the API answers ``body`` with, retried as the policy says."""
+        # Concurrent tasks share a thread, so each call needs its own AsyncRetrying.
+        retrying = self._policy.async_retrying(self._sleep)
+        completion: Completion = await retrying(self._send_once, body)
+        return completion
+
+    async def open_stream(self, body: dict[str, Any]) -> httpx.Response:
+        """An open streamed response to ``body`` (read whole when it is not an event stream);
+        error statuses raise their typed error, retried as the policy says."""
+        retrying = self._policy.async_retrying(self._sleep)
+        response: httpx.Response = await retrying(self._open_once, body)
+        return response
+
+    def iter_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        return response.aiter_raw() if _is_identity(response) else response.aiter_bytes()
+
+    async def _send_once(self, body: dict[str, Any]) -> Completion:
+        request = self.endpoint.request(self.client, body)
+        try:
+            response = await self.client.send(request)
+        except httpx.TransportError as exc:
+            raise connection_error(exc, self.endpoint.url) from exc
+        return self.endpoint.completion(response)
+
+    async def _open_once(self, body: dict[str, Any]) -> httpx.Response:
+        request = self.endpoint.request(self.client, body)
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise connection_error(exc, self.endpoint.url) from exc
+        if response.is_error or not is_event_stream(response):
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        if response.is_error:
+            raise self.endpoint.error(response)
+        return response
+
+
+def is_event_stream(response: httpx.Response) -> bool:
+    """Anything but a JSON content type is read as an event stream, as it arrives (some
+    gateways send none, or a wrong one); a JSON one is read whole."""
+    content_type = response.headers.get("content-type", "")
+    return not content_type.startswith("application/json")
+
+
+def _is_identity(response: httpx.Response) -> bool:
+    """Whether the body is sent as is: then its raw bytes are read without httpx's decoder
+    chain, which costs more than the SSE decoding per chunk. (Compressed bodies go through it.)"""
+    encoding: str = response.headers.get("content-encoding", "identity")
+    return encoding == "identity"
