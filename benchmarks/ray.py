@@ -65,7 +65,7 @@ def run_ray_processor(server: FakeServer, bodies: list[str], actors: int, batch:
         headers={"Authorization": f"Bearer {local.KEY}"},
         batch_size=batch,
         concurrency=(actors, actors),
-        http_request_stage={"num_cpus": 2 / actors},
+        http_request_stage={"num_cpus": 1 / actors},
     )
     processor = build_processor(
         config,

@@ -12,9 +12,10 @@ imposes, and the budget.
   pause that begins while a worker is waiting still applies to it.
 - A 429 seen by any worker pauses every worker for the server's retry-after.
 - Before each record a worker asks ``admit()``; after it, it reports what the record cost with
-  ``settle()``. Once the run has spent its budget (or the driver stopped the job: Ctrl-C, an
-  error no record can get past) nothing new is admitted, so the budget is exceeded by at most
-  what was in flight, as with the local engine, but counted over the whole cluster.
+  ``settle()``. Once the run has spent its budget, the driver stopped the job (Ctrl-C), or a
+  worker reported an error no record can get past (``abort()``), nothing new is admitted: the
+  budget is exceeded by at most what was in flight, as with the local engine, but counted
+  over the whole cluster.
 
 Workers reach the actor through `ClusterLimits`, a small picklable handle that Ray Data hands to
 each worker; its `limiter()` has the `RateLimiter` interface, so the local engine's
@@ -34,8 +35,9 @@ import ray
 from ray.actor import ActorHandle
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from ..cost import Usage
-from ..ratelimit import RateLimiter
+from ..core.cost import Usage
+from ..errors import ExtractionError
+from .ratelimit import RateLimiter
 
 __all__ = ["ClusterLimiter", "ClusterLimits", "Coordinator", "CoordinatorStatus"]
 
@@ -54,7 +56,8 @@ class CoordinatorStatus:
     records: int = 0  # records settled
     admitted: int = 0
     pauses: int = 0  # 429s that extended the pause
-    stopped: str | None = None  # "budget", or the reason the driver gave to `stop`
+    stopped: str | None = None  # "budget", "aborted", or the reason the driver gave to `stop`
+    error: ExtractionError | None = None  # what aborted the job
 
 
 class Coordinator:
@@ -78,6 +81,7 @@ class Coordinator:
         self._records = 0
         self._admitted = 0
         self._stopped: str | None = None
+        self._error: ExtractionError | None = None
 
     async def acquire(self, tokens: int = 0) -> None:
         """Return when one more request of about ``tokens`` tokens may start."""
@@ -112,6 +116,12 @@ class Coordinator:
         if self._stopped is None:
             self._stopped = reason
 
+    def abort(self, error: ExtractionError) -> None:
+        """A worker hit an error every record would hit (bad key, no quota): stop the job."""
+        if self._error is None:
+            self._error = error
+        self.stop("aborted")
+
     def status(self) -> CoordinatorStatus:
         return CoordinatorStatus(
             spent=self._spent,
@@ -120,6 +130,7 @@ class Coordinator:
             admitted=self._admitted,
             pauses=self._limiter.pauses,
             stopped=self._stopped,
+            error=self._error,
         )
 
 
@@ -190,6 +201,9 @@ class ClusterLimits:
     def stop(self, reason: str) -> None:
         """From the driver: admit no new record; returns once the coordinator knows."""
         ray.get(self.actor.stop.remote(reason))
+
+    async def abort(self, error: ExtractionError) -> None:
+        await self.actor.abort.remote(error)
 
     def status(self) -> CoordinatorStatus:
         """The cluster's totals, from the driver (blocking)."""

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import ray
 
-from extractor.cost import Usage
+from extractor.core.cost import Usage
+from extractor.jobs.ratelimit import LimitedTransport
 from extractor.jobs.ray_limits import ClusterLimits, Coordinator
-from extractor.ratelimit import LimitedTransport
-from tests.test_ratelimit import FakeTime
+from tests.jobs.test_ratelimit import FakeTime
 
 pytestmark = [pytest.mark.ray, pytest.mark.usefixtures("ray_cluster")]
 
