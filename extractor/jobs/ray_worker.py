@@ -49,6 +49,7 @@ from .records import RecordOutcome, RecordProcessor, error_line
 
 __all__ = [
     "NOT_STARTED",
+    "RESULT_COLUMNS",
     "ExtractWorker",
     "RemoteCache",
     "WorkerSpec",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 import ray
 
-from extractor.jobs.ray_dataset import extract_dataset
+from extractor.ray import extract_dataset
 from tests.e2e.test_cli import (
     FAULTS,
     PERSON_SCHEMA,
@@ -34,6 +33,7 @@ from tests.e2e.test_cli import (
     read_lines,
     scripted,
     start_cli,
+    wait_for_lines,
     write_jsonl,
 )
 from tests.fakeserver import ChatRequest, FakeServer, Reply, person_answer
@@ -153,7 +153,8 @@ def test_driver_killed_with_sigkill_then_rerun_is_exactly_once(
     with FakeServer(scripted, latency=0.02) as server:
         args = on_ray(server, ray_cluster, "--concurrency", str(concurrency), "--cache", "c.db")
         process = start_cli(workdir, args)
-        _wait_for_lines(workdir / "out.jsonl", 40, process)
+        # The driver first joins Ray and starts its workers: seconds on a busy machine.
+        wait_for_lines(workdir / "out.jsonl", 40, process, timeout=300)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         time.sleep(0.5)  # the workers die with their driver; let the server answer the dead
@@ -185,18 +186,6 @@ def test_driver_killed_with_sigkill_then_rerun_is_exactly_once(
     assert prompt == billed_prompt - sum(bill.prompt_tokens for bill in lost)
     assert completion == billed_completion - sum(bill.completion_tokens for bill in lost)
     assert_no_key(*workdir.iterdir(), texts=(done.stdout, done.stderr))
-
-
-def _wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> None:
-    """Until ``path`` has ``count`` lines (the driver first has to join Ray and start its
-    workers, which takes seconds on a busy machine)."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_bytes().count(b"\n") >= count:
-            return
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        time.sleep(0.01)
-    raise AssertionError(f"{path} never reached {count} lines")
 
 
 def _ray_workers() -> list[int]:
