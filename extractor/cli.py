@@ -120,6 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--budget", type=_amount, help="start no new record once this run spent it")
     batch.add_argument("--cache", type=Path, help="sqlite cache file of validated answers")
     batch.add_argument("--retry-errors", action="store_true", help="redo the failed records")
+    batch.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where records run: this process (default), or a Ray cluster (extra: ray)",
+    )
+    batch.add_argument("--address", help="with --engine ray: the cluster (default: a local Ray)")
+    batch.add_argument(
+        "--workers", type=_positive, help="with --engine ray: worker actors (default 2)"
+    )
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
 
@@ -322,13 +332,12 @@ def _format(path: str, stream: Any) -> tuple[Any, Any]:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .errors import JobAborted
     from .jobs.cache import Cache
     from .jobs.config import JobConfig
     from .jobs.inputs import count_lines
     from .jobs.local import Job
     from .jobs.pool import ShardedTransport
-    from .jobs.progress import make_reporter, summary
+    from .jobs.progress import make_reporter
     from .jobs.ratelimit import LimitedTransport, RateLimiter
 
     target = load_schema(args.schema)
@@ -361,6 +370,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if args.input != "-":
         header = fmt in ("csv", "tsv")
         total = lambda: count_lines(args.input, header=header)  # noqa: E731
+    if args.engine == "ray":
+        try:
+            return _batch_on_ray(args, config, target, stream, total)
+        finally:
+            stream.close()
+    if args.address is not None or args.workers is not None:
+        raise ConfigurationError("--address and --workers go with --engine ray")
     caches: list[Cache] = []
 
     async def run() -> int:
@@ -390,29 +406,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 reporter=reporter,
                 total=total,
             )
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(signum, job.interrupt)
-            try:
-                stats = await job.run()
-            except JobAborted as aborted:
-                print(summary(job.stats), file=sys.stderr)
-                print(
-                    f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
-                    file=sys.stderr,
-                )
-                return EXIT_FAILED
-            finally:
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    with contextlib.suppress(NotImplementedError):
-                        loop.remove_signal_handler(signum)
-        print(summary(stats), file=sys.stderr)
-        if stats.stopped == "interrupted":
-            return EXIT_INTERRUPTED
-        if stats.stopped == "budget":
-            return EXIT_BUDGET
-        return EXIT_OK
+            return await _run_job(job)
 
     try:
         return asyncio.run(run())
@@ -420,6 +414,94 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         stream.close()
         for cache in caches:
             cache.close()
+
+
+def _batch_on_ray(
+    args: argparse.Namespace,
+    config: Any,
+    target: Any,
+    stream: Any,
+    total: Any,
+) -> int:
+    """``extractor batch --engine ray``: the same job, its records run on a Ray cluster."""
+    try:
+        from .jobs.ray_dataset import DEFAULT_WORKERS, worker_spec
+        from .jobs.ray_job import RayJob, connect
+        from .jobs.ray_worker import RemoteCache
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"--engine ray needs Ray ({exc}): pip install 'extractor[ray]'"
+        ) from None
+    from .jobs.progress import make_reporter
+
+    driver = AsyncExtractor(model=args.model, base_url=args.base_url)
+    driver.check_key()  # before Ray starts and before any file is created
+    connect(args.address)
+    workers = args.workers or DEFAULT_WORKERS
+    cache = RemoteCache.start(args.cache) if args.cache else None
+    spec = worker_spec(
+        target,
+        workers=workers,
+        concurrency=args.concurrency,
+        rpm=args.rpm,
+        tpm=args.tpm,
+        budget=args.budget,
+        cache=cache,
+        model=args.model,
+        api_key=None,
+        base_url=args.base_url,
+        extractor_options={"max_transport_retries": BATCH_TRANSPORT_RETRIES},
+        options=config.options,
+        id_column="key",
+    )
+    reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
+    job = RayJob(
+        config,
+        driver,
+        target,
+        stream=stream,
+        reporter=reporter,
+        total=total,
+        spec=spec,
+        workers=workers,
+    )
+
+    try:
+        return asyncio.run(_run_job(job))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+async def _run_job(job: Any) -> int:
+    """Run a batch job (either engine) with Ctrl-C and SIGTERM as its interrupt; print the
+    summary; the exit code."""
+    from .errors import JobAborted
+    from .jobs.progress import summary
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, job.interrupt)
+    try:
+        stats = await job.run()
+    except JobAborted as aborted:
+        print(summary(job.stats), file=sys.stderr)
+        print(
+            f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+    print(summary(stats), file=sys.stderr)
+    if stats.stopped == "interrupted":
+        return EXIT_INTERRUPTED
+    if stats.stopped == "budget":
+        return EXIT_BUDGET
+    return EXIT_OK
 
 
 _COMMANDS = {
