@@ -103,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--retry-errors", action="store_true", help="redo the failed records")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+    _batch_api_arguments(batch)
 
     estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
     common(estimate)
@@ -114,6 +115,61 @@ def _parser() -> argparse.ArgumentParser:
     common(prompt)
     prompt.add_argument("--text", default="<the text to extract from>", help="a sample text")
     return parser
+
+
+def _batch_api_arguments(batch: argparse.ArgumentParser) -> None:
+    """``batch --batch-api``: the requests go through the provider's Batch API."""
+    group = batch.add_argument_group("Batch API (half price, answers within 24 hours)")
+    group.add_argument(
+        "--batch-api", action="store_true", help="send the requests through the Batch API"
+    )
+    group.add_argument(
+        "--batch-price-factor",
+        type=_amount,
+        default=Decimal("0.5"),
+        help="batch price as a fraction of the live price (default 0.5)",
+    )
+    group.add_argument(
+        "--reask-live", action="store_true", help="send re-asks to the live API, not a new batch"
+    )
+    group.add_argument(
+        "--poll-interval", type=float, default=30.0, help="seconds between polls (default 30)"
+    )
+    group.add_argument(
+        "--batch-max-requests", type=_positive, default=50_000, help=argparse.SUPPRESS
+    )
+    group.add_argument(
+        "--batch-max-bytes", type=_positive, default=200 * 1024 * 1024, help=argparse.SUPPRESS
+    )
+
+
+def _batch_api_job(
+    args: argparse.Namespace,
+    config: Any,
+    extractor: AsyncExtractor,
+    target: Target[Any],
+    client: httpx.AsyncClient,
+    **job: Any,
+) -> Any:
+    """The Batch API job of ``batch --batch-api``."""
+    from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
+    from .wire.endpoint import Endpoint
+
+    for flag, given in (("--cache", args.cache), ("--budget", args.budget)):
+        if given is not None:
+            raise ConfigurationError(f"{flag} is not available with --batch-api; drop one.")
+    endpoint = Endpoint(base_url=args.base_url, api_key=None)
+    return BatchApiJob(
+        config,
+        extractor,
+        target,
+        BatchApi(client, endpoint),
+        limits=BatchLimits(args.batch_max_requests, args.batch_max_bytes),
+        price_factor=args.batch_price_factor,
+        reask_live=args.reask_live,
+        poll_interval=args.poll_interval,
+        **job,
+    )
 
 
 def _positive(value: str) -> int:
@@ -339,18 +395,24 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             # No key is a configuration error: say so before any file is created.
             extractor.check_key()
             reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
-            cache = Cache(args.cache) if args.cache else None
-            if cache is not None:
-                caches.append(cache)
-            job = Job(
-                config,
-                extractor,
-                target,
-                stream=stream,
-                cache=cache,
-                reporter=reporter,
-                total=total,
-            )
+            if args.batch_api:
+                job = _batch_api_job(
+                    args, config, extractor, target, client, stream=stream, reporter=reporter,
+                    total=total,
+                )  # fmt: skip
+            else:
+                cache = Cache(args.cache) if args.cache else None
+                if cache is not None:
+                    caches.append(cache)
+                job = Job(
+                    config,
+                    extractor,
+                    target,
+                    stream=stream,
+                    cache=cache,
+                    reporter=reporter,
+                    total=total,
+                )
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError):
@@ -369,6 +431,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                     with contextlib.suppress(NotImplementedError):
                         loop.remove_signal_handler(signum)
         print(summary(stats), file=sys.stderr)
+        if args.batch_api:
+            from .jobs.batch_api import batch_summary
+
+            print(batch_summary(job), file=sys.stderr)
         if stats.stopped == "interrupted":
             return EXIT_INTERRUPTED
         if stats.stopped == "budget":

@@ -84,6 +84,7 @@ class Reply:
     delay: float | None = None  # seconds before answering; None: the server's latency
     drop: bool = False  # close the connection without answering
     usage: tuple[int, int] | None = None  # (prompt, completion); None: derived from sizes
+    cached_tokens: int = 0  # of the prompt tokens, how many the provider served from its cache
 
     @classmethod
     def answer(cls, data: Any, **kw: Any) -> Reply:
@@ -297,22 +298,13 @@ class FakeServer:
         """Answer one request; False when the connection must be dropped."""
         headers = {k.decode().lower(): v.decode() for k, v in request.headers}
         if request.method != b"POST" or not request.target.endswith(b"/chat/completions"):
-            await self._send(conn, writer, 404, {"error": {"message": "not found"}}, {})
-            return True
+            return await self._other(conn, writer, request, headers, body)
         try:
             payload = json.loads(body)
         except ValueError:
             await self._send(conn, writer, 400, {"error": {"message": "body is not JSON"}}, {})
             return True
-        key = self._key(payload)
-        with self._lock:
-            nth = self._seen[key]
-            self._seen[key] += 1
-            chat = ChatRequest(payload, headers, key, nth)
-            self.requests.append(chat)
-            if "authorization" in headers:
-                self.authorizations.add(headers["authorization"])
-        reply = self.handler(chat)
+        chat, reply = self.ask(payload, headers)
         delay = self.latency if reply.delay is None else reply.delay
         if delay > 0:
             await asyncio.sleep(delay)
@@ -324,39 +316,74 @@ class FakeServer:
             error_body: Any = {"error": reply.error or {"message": "error"}}
             await self._send(conn, writer, reply.status, error_body, extra, reply.raw_body)
             return True
+        completion_payload = self.completion(chat, reply, number, len(body))
+        await self._send(conn, writer, 200, completion_payload, extra, reply.raw_body)
+        return True
+
+    async def _other(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> bool:
+        """Any request but a chat completion: not found here (a subclass may serve more)."""
+        await self._send(conn, writer, 404, {"error": {"message": "not found"}}, {})
+        return True
+
+    def ask(self, payload: dict[str, Any], headers: dict[str, str]) -> tuple[ChatRequest, Reply]:
+        """Record one chat completion request and ask the handler for its reply."""
+        key = self._key(payload)
+        with self._lock:
+            nth = self._seen[key]
+            self._seen[key] += 1
+            chat = ChatRequest(payload, headers, key, nth)
+            self.requests.append(chat)
+            if "authorization" in headers:
+                self.authorizations.add(headers["authorization"])
+        return chat, self.handler(chat)
+
+    def completion(self, chat: ChatRequest, reply: Reply, number: int, size: int) -> dict[str, Any]:
+        """The chat.completion object for a 200 reply, billed. A request that offers tools
+        gets its answer as a call of the first tool, as a model asked for one does."""
         prompt, completion = reply.usage or (
-            len(body) // 4 + 1,
+            size // 4 + 1,
             len(reply.content or reply.refusal or "") // 4 + 1,
         )
-        completion_payload = {
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": reply.content,
+            "refusal": reply.refusal,
+        }
+        finish_reason = reply.finish_reason
+        tools = chat.body.get("tools")
+        if tools and reply.content is not None:
+            name = tools[0].get("function", {}).get("name", "")
+            call = {"name": name, "arguments": reply.content}
+            message.update(
+                content=None,
+                tool_calls=[{"id": f"call_{number}", "type": "function", "function": call}],
+            )
+            if finish_reason == "stop":
+                finish_reason = "tool_calls"
+        with self._lock:
+            # Billed once generated, as a provider does, whether or not the client is still there.
+            self.bills.append(Bill(chat.key, prompt, completion))
+        return {
             "id": f"chatcmpl-{number}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": payload.get("model", ""),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": reply.content,
-                        "refusal": reply.refusal,
-                    },
-                    "finish_reason": reply.finish_reason,
-                }
-            ],
+            "model": chat.body.get("model", ""),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
             "usage": {
                 "prompt_tokens": prompt,
                 "completion_tokens": completion,
                 "total_tokens": prompt + completion,
-                "prompt_tokens_details": {"cached_tokens": 0},
+                "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
                 "completion_tokens_details": {"reasoning_tokens": 0},
             },
         }
-        with self._lock:
-            # Billed once generated, as a provider does, whether or not the client is still there.
-            self.bills.append(Bill(key, prompt, completion))
-        await self._send(conn, writer, 200, completion_payload, extra, reply.raw_body)
-        return True
 
     async def _send(
         self,
