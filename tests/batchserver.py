@@ -8,7 +8,8 @@ record and the same bill. What it implements, as the provider documents it:
 - ``POST /v1/batches`` (``input_file_id``, ``endpoint``, ``completion_window: "24h"``,
   ``metadata``): a batch object, status ``validating``.
 - ``GET /v1/batches/{id}``: the batch; each poll moves it one step along validating ->
-  in_progress -> finalizing -> completed (unless ``hold`` is set: then it stays in progress),
+  in_progress -> finalizing -> completed (unless ``hold`` is set: then batches numbered from
+  ``hold_from`` on stay in progress),
   and on completion every request line is answered through the handler: answers go to the
   output file, error statuses to the error file (``response.status_code`` >= 400).
 - ``GET /v1/batches?limit=&after=``: the batches, newest first.
@@ -54,6 +55,7 @@ class BatchServer(FakeServer):
         super().__init__(handler, key=key)
         self.batch_fault = batch_fault
         self.hold = False
+        self.hold_from = 1  # with hold: batches from this number on stay in progress
         self.files: dict[str, dict[str, Any]] = {}
         self.contents: dict[str, bytes] = {}
         self.batches: dict[str, dict[str, Any]] = {}
@@ -178,7 +180,8 @@ class BatchServer(FakeServer):
         with self._lock:
             self.polls += 1
         status = batch["status"]
-        if status in _STEPS[:-1] and not (self.hold and status == "in_progress"):
+        held = self.hold and batch["number"] >= self.hold_from and status == "in_progress"
+        if status in _STEPS[:-1] and not held:
             self._advance(batch)
         return 200, _public(batch)
 

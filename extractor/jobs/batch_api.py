@@ -229,6 +229,7 @@ class BatchApiJob(Job):
         self._batches: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._statuses: dict[str, str] = {}
+        self._shown = ""
 
     # -- control -----------------------------------------------------------------------------
 
@@ -252,9 +253,12 @@ class BatchApiJob(Job):
                 if not self._open_batches() and not await self._submit(out, errors):
                     break
                 await self._poll(out, errors)
-        except JobAborted as aborted:
+        except JobAborted:
             self.stats.stopped = "aborted"
-            raise aborted
+            raise
+        except APIError as exc:  # the Files or Batches endpoints, after transport retries
+            self.stats.stopped = "aborted"
+            raise JobAborted(exc) from exc
         finally:
             self._close(prior, out, errors)
         if not self._pending and not self._batches:
@@ -277,12 +281,12 @@ class BatchApiJob(Job):
             self._pending[key] = pending
             entry = saved.get(key)
             if entry:
-                pending.misses = int(entry.get("misses", 0))
                 for answer in entry.get("answers", []):
                     outcome = self._answer(pending, answer)
                     if outcome is not None:
                         self._finish(key, outcome, out, errors)
                         break
+                pending.misses = int(entry.get("misses", 0))
         if self._pending or self._batches:
             self.reporter.message(
                 f"{len(self._pending)} record(s) to do, {len(self._batches)} batch(es) "
@@ -396,7 +400,10 @@ class BatchApiJob(Job):
     def _show(self) -> None:
         counts = Counter(self._statuses[b["id"]] for b in self._batches if b["id"])
         states = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-        self.reporter.message(f"round {self.batch_stats.rounds}: batches {states}")
+        text = f"round {self.batch_stats.rounds}: batches {states}"
+        if text != self._shown:  # a line when something changed, not one per poll
+            self._shown = text
+            self.reporter.message(text)
         self.reporter.update(self.stats)
 
     async def _read(

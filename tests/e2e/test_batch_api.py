@@ -211,6 +211,32 @@ def test_kill_9_after_submission_then_rerun_submits_nothing_twice(
     assert (prompt, completion) == server.billed() and cost == batch_price(prompt, completion)
 
 
+def test_kill_9_with_re_asks_pending_resumes_their_conversations(
+    server: BatchServer, workdir: Path
+) -> None:
+    rows = [{"id": n, "text": person_text(str(n), n, "FAULT-TYPES" * (n < 3))} for n in range(5)]
+    write_jsonl(workdir / "in.jsonl", rows)
+    server.hold, server.hold_from = True, 2  # round 1 completes; round 2 stays in progress
+    process = start_cli(workdir, batch_api_args(server))
+    _wait(lambda: len(server.created()) == 2 and server.polls >= 4, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert len(read_lines(workdir / "out.jsonl")) == 2  # the records right the first time
+    state = json.loads((workdir / "out.jsonl.batches.json").read_text())
+    assert set(state["records"]) == {"0", "1", "2"}  # each with its rejected answer
+
+    server.hold = False
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 0, done.stderr
+    assert len(server.created()) == 2
+    assert Counter(server.submitted.values()) == Counter({2: 3, 1: 2})
+    ok = {line["id"]: line for line in read_lines(workdir / "out.jsonl")}
+    assert {n: ok[n]["attempts"] for n in range(5)} == {0: 2, 1: 2, 2: 2, 3: 1, 4: 1}
+    assert ok[0]["data"] == {"name": "Person 0", "age": 20}
+    prompt, completion, cost = file_totals(workdir / "out.jsonl")
+    assert (prompt, completion) == server.billed() and cost == batch_price(prompt, completion)
+
+
 def test_kill_between_upload_and_saving_the_batch_id_finds_the_batch(
     server: BatchServer, workdir: Path
 ) -> None:
