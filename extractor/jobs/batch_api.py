@@ -250,7 +250,7 @@ class BatchApiJob(Job):
             await self._load(prior, out, errors)
             while self.stats.stopped is None:
                 await self._adopt()
-                if not self._open_batches() and not await self._submit(out, errors):
+                if not self._batches and not await self._submit(out, errors):
                     break
                 await self._poll(out, errors)
         except JobAborted:
@@ -269,7 +269,7 @@ class BatchApiJob(Job):
     async def _load(self, prior: Prior, out: JsonlWriter, errors: JsonlWriter) -> None:
         """Read the records still to do, and the state an earlier run left."""
         state = self._read_state()
-        self._batches = [batch for batch in state.get("batches", []) if not batch.get("read")]
+        self._batches = list(state.get("batches", []))
         self.batch_stats.resumed = len(self._batches)
         saved: dict[str, Any] = state.get("records", {})
         async for record, earlier in self._todo(self._stream, prior):
@@ -300,9 +300,6 @@ class BatchApiJob(Job):
         return replace(plan, price=self.price)
 
     # -- submitting ----------------------------------------------------------------------------
-
-    def _open_batches(self) -> list[dict[str, Any]]:
-        return [batch for batch in self._batches if not batch.get("read")]
 
     async def _submit(self, out: JsonlWriter, errors: JsonlWriter) -> bool:
         """Submit the next round: every pending record not in a batch. False if none."""
@@ -378,24 +375,27 @@ class BatchApiJob(Job):
 
     async def _poll(self, out: JsonlWriter, errors: JsonlWriter) -> None:
         """Poll the open batches until every one has ended, reading each as it ends."""
-        while self._open_batches() and self.stats.stopped is None:
-            for batch in self._open_batches():
+        while self._batches and self.stats.stopped is None:
+            for batch in list(self._batches):
                 obj = await self.api.get(batch["id"])
                 status = str(obj.get("status"))
                 self._statuses[batch["id"]] = status
                 if status in _TERMINAL:
                     await self._read(batch, obj, out, errors)
             self._show()
-            if self._open_batches() and self.stats.stopped is None:
-                self._wake.clear()
-                waiter = asyncio.ensure_future(self._wake.wait())
-                try:
-                    await asyncio.wait(
-                        [waiter, asyncio.ensure_future(self._sleep(self.poll_interval))],
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                finally:
-                    waiter.cancel()
+            if self._batches and self.stats.stopped is None:
+                await self._pause()
+
+    async def _pause(self) -> None:
+        """Wait ``poll_interval`` seconds, or less if interrupted."""
+        self._wake.clear()
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+        waits.append(asyncio.ensure_future(self._sleep(self.poll_interval)))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     def _show(self) -> None:
         counts = Counter(self._statuses[b["id"]] for b in self._batches if b["id"])
@@ -447,8 +447,7 @@ class BatchApiJob(Job):
                 self._finish(key, self._failed(pending, error), out, errors)
         if reason != "completed":
             self.reporter.message(f"batch {batch_id} {reason}: its unanswered requests go again")
-        batch["read"] = True
-        self._batches = [b for b in self._batches if not b.get("read")]
+        self._batches.remove(batch)
         self._save()
 
     def _answer(self, pending: _Pending, answer: dict[str, Any]) -> RecordOutcome | None:
