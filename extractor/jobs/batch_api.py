@@ -43,7 +43,14 @@ from ..core.completion import Completion
 from ..core.cost import Price, Usage
 from ..core.loop import ExtractionLoop
 from ..core.target import Target
-from ..errors import APIError, ConfigurationError, ExtractionError, JobAborted, OutputError
+from ..errors import (
+    APIError,
+    ConfigurationError,
+    ExtractionError,
+    JobAborted,
+    NotFoundError,
+    OutputError,
+)
 from ..wire.api_errors import connection_error
 from ..wire.decode import read_completion
 from ..wire.endpoint import Endpoint
@@ -169,7 +176,11 @@ class BatchApi:
         except httpx.TransportError as exc:
             raise connection_error(exc, self._base + path) from exc
         if response.is_error:
-            raise self._endpoint.error(response)
+            error = self._endpoint.error(response)
+            error.message = f"{method} {self._base}{path}: {error.message}"
+            if isinstance(error, NotFoundError) and path in ("/files", "/batches"):
+                error.message += " Does this server offer the Batch API? If not, drop --batch-api."
+            raise error
         return response
 
 
@@ -287,10 +298,10 @@ class BatchApiJob(Job):
                         self._finish(key, outcome, out, errors)
                         break
                 pending.misses = int(entry.get("misses", 0))
-        if self._pending or self._batches:
+        if self._batches:
             self.reporter.message(
                 f"{len(self._pending)} record(s) to do, {len(self._batches)} batch(es) "
-                "submitted earlier to collect"
+                "submitted by an earlier run to collect"
             )
         self._save()
 

@@ -277,3 +277,13 @@ def test_ctrl_c_while_polling_stops_and_the_rerun_collects(
     assert len(server.created()) == 1
     assert_exactly_once(workdir, set(range(5)))
     assert Counter(server.submitted.values()) == Counter({1: 5})
+
+
+def test_a_server_without_the_batch_api_stops_the_job_with_a_clear_error(workdir: Path) -> None:
+    write_people(workdir, 2)
+    with FakeServer(scripted) as server:  # chat completions only: /files is not found
+        done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 1, done.stderr
+    assert "stopped: NotFoundError: POST http://127.0.0.1:" in done.stderr
+    assert "/v1/files: 404" in done.stderr and "drop --batch-api" in done.stderr
+    assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
