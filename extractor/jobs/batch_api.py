@@ -239,7 +239,7 @@ class BatchApiJob(Job):
         self._pending: dict[str, _Pending] = {}
         self._batches: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
-        self._statuses: dict[str, str] = {}
+        self._statuses: dict[str, str] = {}  # the last status of each batch of this round
         self._shown = ""
 
     # -- control -----------------------------------------------------------------------------
@@ -332,6 +332,7 @@ class BatchApiJob(Job):
         if not lines:
             return False
         self.batch_stats.rounds += 1
+        self._statuses.clear()
         for chunk in self._split(lines):
             data = b"".join(encoded for _, encoded in chunk)
             name = f"extractor-round{self.batch_stats.rounds}.jsonl"
@@ -409,9 +410,10 @@ class BatchApiJob(Job):
                 waiting.cancel()
 
     def _show(self) -> None:
-        counts = Counter(self._statuses[b["id"]] for b in self._batches if b["id"])
+        counts = Counter(self._statuses.values())
         states = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
-        text = f"round {self.batch_stats.rounds}: batches {states}"
+        rounds = self.batch_stats.rounds
+        text = f"{f'round {rounds}' if rounds else 'an earlier run'}: batches {states}"
         if text != self._shown:  # a line when something changed, not one per poll
             self._shown = text
             self.reporter.message(text)
