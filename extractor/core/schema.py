@@ -7,8 +7,9 @@ The prompt form (`for_prompt`) is paid for on every request of every record, so 
 the model needs to write a conforming answer (names, types, required, descriptions, enums,
 patterns, formats, bounds, examples) and spends nothing on the rest: titles, empty defaults,
 ``$defs`` used once (inlined where they are used), ``anyOf: [X, {"type": "null"}]`` (written
-``"type": [X, "null"]``). It stays a valid JSON Schema accepting exactly the same answers, so
-tools mode can send it as the function's parameters.
+``"type": [X, "null"]``), a ``type`` beside an ``enum`` whose values imply it. It stays a valid
+JSON Schema accepting exactly the same answers, so tools mode can send it as the function's
+parameters.
 """
 
 from __future__ import annotations
@@ -128,7 +129,33 @@ def _shrink(node: Any, defs: dict[str, Any], inline: set[str], in_name_map: bool
         for key, value in node.items()
         if not (key == "default" and value in _EMPTY_DEFAULTS) and key not in _DEFS_KEYS
     }
-    return _nullable(out)
+    return _enum_without_type(_nullable(out))
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _enum_without_type(node: dict[str, Any]) -> dict[str, Any]:
+    """An enum whose values all have the type beside it says that type already."""
+    values, kind = node.get("enum"), node.get("type")
+    if not isinstance(values, list) or kind is None:
+        return node
+    kinds = kind if isinstance(kind, list) else [kind]
+    if not all(isinstance(k, str) and k in _JSON_TYPES for k in kinds):
+        return node
+    allowed = tuple(t for k in kinds for t in _JSON_TYPES[k])
+    bool_ok = "boolean" in kinds
+    if all(isinstance(v, allowed) and (bool_ok or not isinstance(v, bool)) for v in values):
+        return {key: value for key, value in node.items() if key != "type"}
+    return node
 
 
 def _nullable(node: dict[str, Any]) -> dict[str, Any]:
