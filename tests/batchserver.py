@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import h11
 
+from extractor.testing import wire
 from tests.fakeserver import FakeServer, Handler, KeyFunc, person_handler, record_key
 
 __all__ = ["BatchServer"]
@@ -205,8 +206,9 @@ class BatchServer(FakeServer):
             number = next(self._ids)
             request_id = f"req-{number}"
             if reply.status != 200 or reply.drop:
-                body = {"error": reply.error or {"message": "error", "type": "server_error"}}
-                response = {"status_code": reply.status if not reply.drop else 500}
+                status = reply.status if not reply.drop else 500
+                body = {"error": reply.error} if reply.error else wire.error_body(status, "error")
+                response = {"status_code": status}
                 errors.append(
                     {
                         "id": f"batch_req_{number}",
@@ -216,8 +218,10 @@ class BatchServer(FakeServer):
                     }
                 )
                 continue
-            size = len(json.dumps(line["body"]))
-            completion = self.completion(chat, reply, number, size)
+            answer = self.bill_answer(chat, reply)
+            completion = answer.completion(
+                line["body"], id=f"chatcmpl-{number}", created=int(time.time())
+            )
             output.append(
                 {
                     "id": f"batch_req_{number}",
