@@ -176,16 +176,17 @@ def make_records() -> list[tuple[str, dict[str, Any], str]]:
 
 
 def model_for(
-    records: list[tuple[str, dict[str, Any], str]], *, by_bytes: bool
+    records: list[tuple[str, dict[str, Any], str]], *, by_server: bool
 ) -> Callable[[ChatRequest], Reply]:
     """The simulated model: the record's answer, or its fault on a first answer. Billed by
-    what the model reads (see the module docstring), or with ``by_bytes`` as the fake server
-    bills by default: the request body's bytes / 4."""
+    what the model reads (see the module docstring), or with ``by_server`` as the fake server
+    bills by default (``extractor.testing.wire.Answer``: message texts, tools and response
+    format, with the library's own token estimate)."""
     by_key = {f"{i}": record for i, record in enumerate(records)}
 
     def reply(request: ChatRequest) -> Reply:
         _, answer, fault = by_key[request.key]
-        billed = None if by_bytes else prompt_tokens(request.body)
+        billed = None if by_server else prompt_tokens(request.body)
         if fault == "refusal":
             return billed_reply(Reply.refuse("I can't help with that."), billed)
         if fault == "truncated":
@@ -277,9 +278,9 @@ def bill(server: FakeServer) -> tuple[int, int, int, Decimal]:
     return len(server.bills), prompt, completion, cost
 
 
-def workload(*, by_bytes: bool) -> None:
+def workload(*, by_server: bool) -> None:
     records = make_records()
-    how = "request bytes / 4 (the fake server's own rule)" if by_bytes else "what the model reads"
+    how = "the fake server's own estimate" if by_server else "what the model reads"
     print(
         f"2. simulated gpt-5.1 workload: {RECORDS} invoice records, faults on "
         f"{sum(1 for *_, fault in records if fault)}; prompt tokens billed by {how}"
@@ -292,7 +293,7 @@ def workload(*, by_bytes: bool) -> None:
         ("extractor", run_extractor),
         ("extractor --batch-api", run_batch_api),
     ]
-    with BatchServer(model_for(records, by_bytes=by_bytes), key=_record_id) as server:
+    with BatchServer(model_for(records, by_server=by_server), key=_record_id) as server:
         for name, run in runs:
             server.reset()
             correct = run(server, records)
@@ -347,5 +348,5 @@ def _record_id(body: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     fixed_prompt()
-    workload(by_bytes=False)
-    workload(by_bytes=True)
+    workload(by_server=False)
+    workload(by_server=True)
