@@ -26,6 +26,7 @@ the local engine, so a line records what the record cost (at the batch price) ac
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import time
@@ -33,6 +34,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -567,22 +569,29 @@ class BatchApiJob(Job):
             ) from None
         if not isinstance(state, dict) or state.get("version") != _STATE_VERSION:
             raise OutputError(f"{str(self.state_file)!r} is not an extractor Batch API state.")
-        model = state.get("model")
-        if model != self._model():
+        if state.get("job") != self._fingerprint:
             raise ConfigurationError(
-                f"{str(self.state_file)!r} belongs to a job run with the model {model!r}, not "
-                f"{self._model()!r}: rerun with the same model, or choose another output."
+                f"{str(self.state_file)!r} belongs to a job run with another model, schema, "
+                "instructions or --max-retries: its answers would be judged by other rules. "
+                "Rerun with the options of that job, or choose another output (or remove the "
+                "file: the batches it lists are then paid for again)."
             )
         return state
 
-    def _model(self) -> str:
-        return self.config.options.get("model") or self.extractor.model
+    @cached_property
+    def _fingerprint(self) -> str:
+        """What decides how requests are built and answers judged, hashed: a state file is
+        only taken up by the same job."""
+        plan = self.extractor.planner.plan(self.target, "", self.config.options)
+        decisive = [plan.template.body(), plan.max_retries, plan.strict, plan.retry_truncated]
+        text = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def _save(self) -> None:
         """Write the state atomically: a kill leaves the old file or the new one."""
         state = {
             "version": _STATE_VERSION,
-            "model": self._model(),
+            "job": self._fingerprint,
             "batches": self._batches,
             "records": {
                 key: {"answers": pending.answers, "misses": pending.misses}

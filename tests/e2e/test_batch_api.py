@@ -224,6 +224,7 @@ def test_kill_9_with_re_asks_pending_resumes_their_conversations(
     assert len(read_lines(workdir / "out.jsonl")) == 2  # the records right the first time
     state = json.loads((workdir / "out.jsonl.batches.json").read_text())
     assert set(state["records"]) == {"0", "1", "2"}  # each with its rejected answer
+    assert_no_key(*workdir.iterdir())
 
     server.hold = False
     done = cli(workdir, *batch_api_args(server))
@@ -287,3 +288,21 @@ def test_a_server_without_the_batch_api_stops_the_job_with_a_clear_error(workdir
     assert "stopped: NotFoundError: POST http://127.0.0.1:" in done.stderr
     assert "/v1/files: 404" in done.stderr and "drop --batch-api" in done.stderr
     assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
+
+
+def test_a_state_file_of_another_job_or_not_json_is_refused(
+    server: BatchServer, workdir: Path
+) -> None:
+    write_people(workdir, 2)
+    server.hold = True
+    process = start_cli(workdir, batch_api_args(server))
+    _wait(lambda: server.polls >= 1, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    other = cli(workdir, *batch_api_args(server, "--instructions", "Names in capitals."))
+    assert other.returncode == 2, other.stderr
+    assert "belongs to a job run with another model, schema, instructions" in other.stderr
+    (workdir / "out.jsonl.batches.json").write_text("{torn")
+    torn = cli(workdir, *batch_api_args(server))
+    assert torn.returncode == 2 and "is not JSON" in torn.stderr
+    assert len(server.created()) == 1
