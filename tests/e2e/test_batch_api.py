@@ -27,7 +27,7 @@ from tests.e2e.test_cli import (
     write_jsonl,
     write_people,
 )
-from tests.fakeserver import FakeServer
+from tests.fakeserver import ChatRequest, FakeServer, Reply
 
 
 @pytest.fixture
@@ -306,3 +306,24 @@ def test_a_state_file_of_another_job_or_not_json_is_refused(
     torn = cli(workdir, *batch_api_args(server))
     assert torn.returncode == 2 and "is not JSON" in torn.stderr
     assert len(server.created()) == 1
+
+
+def test_a_request_the_batch_rejects_is_filed_with_its_error_not_resubmitted(
+    workdir: Path,
+) -> None:
+    def model(request: ChatRequest) -> Reply:
+        if "FAULT-400" in request.text:
+            return Reply.http_error(400, "Invalid 'messages[1].content': string too long.")
+        return scripted(request)
+
+    rows = [{"id": "bad", "text": person_text("bad", 0, "FAULT-400")}]
+    rows.append({"id": "ok", "text": person_text("ok", 1)})
+    write_jsonl(workdir / "in.jsonl", rows)
+    with BatchServer(model) as server:
+        done = cli(workdir, *batch_api_args(server))
+        assert done.returncode == 0, done.stderr
+        (failed,) = read_lines(workdir / "out.errors.jsonl")
+        assert failed["id"] == "bad" and failed["error"]["type"] == "BadRequestError"
+        assert "string too long" in failed["error"]["message"]
+        assert len(server.created()) == 1
+        assert [line["id"] for line in read_lines(workdir / "out.jsonl")] == ["ok"]
