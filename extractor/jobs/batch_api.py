@@ -53,6 +53,7 @@ from ..errors import (
     NotFoundError,
     OutputError,
 )
+from ..many import bounded
 from ..wire.api_errors import connection_error
 from ..wire.decode import read_completion
 from ..wire.endpoint import Endpoint
@@ -428,6 +429,7 @@ class BatchApiJob(Job):
         answer are missed and go into the next round."""
         batch_id = str(batch["id"])
         answered: set[str] = set()
+        live: list[str] = []
         for file_key in ("output_file_id", "error_file_id"):
             file_id = obj.get(file_key)
             if not file_id:
@@ -442,10 +444,10 @@ class BatchApiJob(Job):
                 answered.add(key)
                 answer = {"batch": batch_id, **_answer_of(row)}
                 outcome = self._answer(pending, answer)
-                if outcome is None and self.reask_live and answer["status"] == 200:
-                    outcome = await self._live(pending)
                 if outcome is not None:
                     self._finish(key, outcome, out, errors)
+                elif self.reask_live and answer["status"] == 200:
+                    live.append(key)
         reason = _batch_problem(obj)
         for key in batch["keys"]:
             pending = self._pending.get(key)
@@ -464,6 +466,11 @@ class BatchApiJob(Job):
             self.reporter.message(f"batch {batch_id} {reason}: its unanswered requests go again")
         self._batches.remove(batch)
         self._save()
+        stop = lambda: self.stats.stopped is not None  # noqa: E731
+        async for key, outcome in bounded(live, self._live, self.config.concurrency, stop=stop):
+            self._finish(key, outcome, out, errors)
+        if live:
+            self._save()
 
     def _answer(self, pending: _Pending, answer: dict[str, Any]) -> RecordOutcome | None:
         """Feed one answer to the record's loop: its outcome when the record is done, None
@@ -478,13 +485,13 @@ class BatchApiJob(Job):
                 error = error or APIError(f"the Batch API could not run the request: {answer}")
             return self._failed(pending, error)
         completion = read_completion(answer.get("body") or {}, answer.get("request_id"))
-        if answer.get("live"):
-            pending.live_usage += completion.usage
         return self._receive(pending, completion, answer)
 
     def _receive(
-        self, pending: _Pending, completion: Completion, answer: dict[str, Any]
+        self, pending: _Pending, completion: Completion, answer: dict[str, Any] | None
     ) -> RecordOutcome | None:
+        """The loop's judgement of one completion. A batch ``answer`` needing a re-ask is kept
+        for the state file; a live one is not (a rerun redoes the live re-asks)."""
         try:
             done = pending.loop.receive(completion)
         except ExtractionError as exc:
@@ -492,24 +499,26 @@ class BatchApiJob(Job):
         if done:
             outcome = self.processor.succeeded(pending.record, pending.loop.result())
             return self._priced(pending, outcome)
-        pending.answers.append(answer)
+        if answer is not None:
+            pending.answers.append(answer)
         pending.misses = 0
         return None
 
-    async def _live(self, pending: _Pending) -> RecordOutcome:
-        """With ``reask_live``: the record's re-asks sent to the live API, at the live price."""
+    async def _live(self, key: str) -> tuple[str, RecordOutcome]:
+        """With ``reask_live``: the record's re-asks sent to the live API, at the live price
+        (``--concurrency`` records at a time)."""
+        pending = self._pending[key]
         while True:
             try:
                 body = pending.loop.next_request()
                 self.batch_stats.live_requests += 1
                 completion = await self.extractor.sender.send(body)
             except ExtractionError as exc:
-                pending.loop.fail(exc)
-                return self._failed(pending, exc)
+                return key, self._failed(pending, exc)
             pending.live_usage += completion.usage
-            outcome = self._receive(pending, completion, {"live": True})
+            outcome = self._receive(pending, completion, None)
             if outcome is not None:
-                return outcome
+                return key, outcome
 
     def _error(self, answer: dict[str, Any]) -> APIError | None:
         """The typed error of a request the Batch API answered with an error status."""
