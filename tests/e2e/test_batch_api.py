@@ -327,3 +327,13 @@ def test_a_request_the_batch_rejects_is_filed_with_its_error_not_resubmitted(
         assert "string too long" in failed["error"]["message"]
         assert len(server.created()) == 1
         assert [line["id"] for line in read_lines(workdir / "out.jsonl")] == ["ok"]
+
+
+def test_a_request_over_the_file_size_limit_is_a_clear_error(
+    server: BatchServer, workdir: Path
+) -> None:
+    write_people(workdir, 2)
+    done = cli(workdir, *batch_api_args(server, "--batch-max-bytes", "200"))
+    assert done.returncode == 2, done.stderr
+    assert "over the Batch API's limit of 200 per file" in done.stderr
+    assert not server.files
