@@ -66,6 +66,7 @@ from .rules import (
     _last_is_container,
     _lenient_number,
     _look_after,
+    _match_after_comma,
     _match_lang,
     _match_word,
     _match_ws,
@@ -879,7 +880,7 @@ class IncrementalParser:
             pops = len(stack) - depth if depth >= 0 else 1
         elif type(top) is wanted and _last_is_container(top):
             pops = 0  # ']]' after a list in an object: the second one is a stray
-        elif wanted is list and self._reopen_last():
+        elif wanted is list and self._stray_after_list(s, pos) and self._reopen_last():
             self._mode = _AFTER  # '{"a": [1]], 2]}': the list goes on after a stray
             return pos + 1
         else:  # the fewest closings that leave open what follows needs, else drop the closer
@@ -1105,6 +1106,21 @@ class IncrementalParser:
         parts.append(chr(code))
         self._grew = True
         return end
+
+    def _stray_after_list(self, s: str, pos: int) -> bool:
+        """A ']' after a list in an object, then an item: a stray that closed the list early
+        ('{"a": [1]], 2]}'), or a typo for the object's '}' ('[{"a": [1]], {"b": 2}]')?
+        The item that follows tells: it is a sibling of the list's items, or of the object."""
+        top = self._stack[-1]
+        last = next(reversed(top.values()), None) if type(top) is dict else None
+        if type(last) is not list:
+            return False
+        nxt = s[_match_after_comma(s, pos + 1).end()]
+        kind = dict if nxt == "{" else list if nxt == "[" else None
+        sibling = type(last[-1]) if last else None
+        if sibling is not dict and sibling is not list:
+            sibling = None
+        return kind is sibling or kind is not dict
 
     def _reopen_last(self) -> bool:
         """Open again the list that is the open object's last value: what follows is an
