@@ -36,7 +36,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, get_args
@@ -48,9 +48,11 @@ from .client import DEFAULT_TIMEOUT, AsyncExtractor, Extractor, ExtractorOptions
 from .core.cost import Price, Usage
 from .core.modes import ModeName
 from .core.options import CallOptions
+from .core.result import spans_to_dict
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
-from .errors import ConfigurationError, ExtractionError, InputError
+from .errors import ConfigurationError, ExtractionError, InputError, OutputError
+from .grounding import render_html
 from .jobs.inputs import ALL, Keep, detect_format, open_input, read_records, sniff
 from .jobs.lock import JobLocked
 
@@ -90,6 +92,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--schema", required=True, help="JSON Schema file, or module:Name")
         _model_options(sub)
         sub.add_argument(
+            "--ground", action="store_true", help="add where each value is in the text (spans)"
+        )
+        sub.add_argument(
+            "--require-grounding",
+            action="store_true",
+            help="re-ask when a value is not in the text (implies --ground)",
+        )
+        sub.add_argument(
+            "--chunk-size", type=_positive, help="cut longer texts into chunks of N characters"
+        )
+        sub.add_argument(
+            "--passes", type=int, choices=(1, 2, 3), help="read each chunk again for what it missed"
+        )
+        sub.add_argument(
             "-v", "--verbose", action="store_true", help="log each attempt and retry to stderr"
         )
 
@@ -112,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("file", nargs="?", help="file holding the text, or - for stdin")
     extract.add_argument("--text", help="the text itself")
     extract.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
+    extract.add_argument(
+        "--html", type=Path, help="also write a page of the text with each value highlighted"
+    )
 
     extract.add_argument("--timeout", type=_seconds, help="seconds per request (default 300)")
 
@@ -159,6 +178,16 @@ def _parser() -> argparse.ArgumentParser:
         help="go on with an output made with other settings (schema, model, prompt, "
         "parameters): the records done stay as they are, the rest use this run's settings",
     )
+    batch.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where records run: this process (default), or a Ray cluster (extra: ray)",
+    )
+    batch.add_argument("--address", help="with --engine ray: the cluster (default: a local Ray)")
+    batch.add_argument(
+        "--workers", type=_positive, help="with --engine ray: worker actors (default 2)"
+    )
     batch.add_argument("--timeout", type=_seconds, help="seconds per request (default 300)")
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     batch.add_argument(
@@ -167,6 +196,7 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="seconds between progress lines when there is no live bar (default 10)",
     )
+    _batch_api_arguments(batch)
 
     estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
     common(estimate)
@@ -216,6 +246,67 @@ def _model_options(sub: argparse.ArgumentParser) -> None:
         help='price per million tokens, e.g. "1.80/15.00 CNY" or "1.25/0.125/10.00 USD" '
         "(input/cached input/output); default: $EXTRACTOR_PRICE, else the endpoint's list "
         "price for the model, if known",
+    )
+
+
+def _batch_api_arguments(batch: argparse.ArgumentParser) -> None:
+    """``batch --batch-api``: the requests go through the provider's Batch API."""
+    group = batch.add_argument_group("Batch API (half price, answers within 24 hours)")
+    group.add_argument(
+        "--batch-api", action="store_true", help="send the requests through the Batch API"
+    )
+    group.add_argument(
+        "--batch-price-factor",
+        type=_amount,
+        default=Decimal("0.5"),
+        help="batch price as a fraction of the live price (default 0.5)",
+    )
+    group.add_argument(
+        "--reask-live", action="store_true", help="send re-asks to the live API, not a new batch"
+    )
+    group.add_argument(
+        "--poll-interval", type=float, default=30.0, help="seconds between polls (default 30)"
+    )
+    group.add_argument(
+        "--batch-max-requests",
+        type=_positive,
+        default=50_000,
+        help="requests per batch file, at most (default 50,000, the provider's limit)",
+    )
+    group.add_argument(
+        "--batch-max-bytes",
+        type=_positive,
+        default=200 * 1024 * 1024,
+        help="bytes per batch file, at most (default 200 MB, the provider's limit)",
+    )
+
+
+def _batch_api_job(
+    args: argparse.Namespace,
+    config: Any,
+    extractor: AsyncExtractor,
+    target: Target[Any],
+    client: httpx.AsyncClient,
+    **job: Any,
+) -> Any:
+    """The Batch API job of ``batch --batch-api``."""
+    from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
+    from .wire.endpoint import Endpoint
+
+    for flag, given in (("--cache", args.cache), ("--budget", args.budget)):
+        if given is not None:
+            raise ConfigurationError(f"{flag} is not available with --batch-api; drop one.")
+    endpoint = Endpoint(base_url=args.base_url, api_key=None)
+    return BatchApiJob(
+        config,
+        extractor,
+        target,
+        BatchApi(client, endpoint),
+        limits=BatchLimits(args.batch_max_requests, args.batch_max_bytes),
+        price_factor=args.batch_price_factor,
+        reask_live=args.reask_live,
+        poll_interval=args.poll_interval,
+        **job,
     )
 
 
@@ -335,6 +426,14 @@ def _options(args: argparse.Namespace) -> CallOptions:
         options["reasoning_effort"] = args.reasoning_effort
     if args.max_tokens is not None:
         options["max_tokens"] = args.max_tokens
+    if getattr(args, "ground", False) or getattr(args, "html", None):
+        options["ground"] = True
+    if getattr(args, "require_grounding", False):
+        options["require_grounding"] = True
+    if getattr(args, "chunk_size", None):
+        options["chunk_size"] = args.chunk_size
+    if getattr(args, "passes", None):
+        options["passes"] = args.passes
     return options
 
 
@@ -378,15 +477,27 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
+    options = _options(args)
     with Extractor(model=args.model, base_url=args.base_url, **_settings(args)) as extractor:
         try:
-            value = extractor.extract(target, text, **_options(args))
+            result = extractor.extract_result(target, text, **options)
         except ConfigurationError:
             raise
         except ExtractionError as exc:
             print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    print(_dump(target.plain(value), pretty=sys.stdout.isatty()))
+    data = target.plain(result.value)
+    if args.html is not None and result.spans is not None:
+        page = render_html(text, data, result.spans, title=f"{target.name}: extracted values")
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write the page to {str(args.html)!r}: {exc}") from None
+    if result.spans is not None and (args.ground or args.require_grounding):
+        output: Any = {"data": data, "spans": spans_to_dict(result.spans)}
+    else:
+        output = data
+    print(_dump(output, pretty=sys.stdout.isatty()))
     return EXIT_OK
 
 
@@ -502,51 +613,6 @@ def _record_settings(
     write_manifest(manifest, settings, previous)
 
 
-async def _run_job(job: Any) -> int:
-    """Run a batch job with Ctrl-C and SIGTERM handled; print its summary; the exit code."""
-    from .errors import JobAborted
-    from .jobs.progress import summary
-
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, job.interrupt)
-    try:
-        stats = await job.run()
-    except JobAborted as aborted:
-        print(summary(job.stats), file=sys.stderr)
-        print(
-            f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signum)
-    print(summary(stats), file=sys.stderr)
-    if stats.stopped == "outage":
-        print(
-            f"extractor: stopped: the API failed {stats.undone} records in a row or left them "
-            f"in flight ({job.outage}). Nothing was filed as failed; rerun the same command "
-            "later to go on.",
-            file=sys.stderr,
-        )
-        return EXIT_OUTAGE
-    if stats.stopped == "write error":
-        print(
-            f"extractor: stopped: {job.write_error}. No record was started after that; free "
-            "some space (or fix the output) and rerun the same command to go on.",
-            file=sys.stderr,
-        )
-        return EXIT_WRITE
-    if stats.stopped == "interrupted":
-        return EXIT_INTERRUPTED
-    if stats.stopped == "budget":
-        return EXIT_BUDGET
-    return EXIT_OK
-
-
 def _cmd_batch(args: argparse.Namespace) -> int:
     from .jobs.cache import Cache
     from .jobs.config import JobConfig
@@ -586,6 +652,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     total = None
     if args.input != "-":
         total = lambda: count_records(args.input, fmt)  # noqa: E731
+    if args.engine == "ray":
+        try:
+            return _batch_on_ray(args, config, target, stream, total)
+        finally:
+            stream.close()
+    if args.address is not None or args.workers is not None:
+        raise ConfigurationError("--address and --workers go with --engine ray")
     caches: list[Cache] = []
 
     async def run() -> int:
@@ -607,6 +680,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 except OSError as exc:
                     print(f"extractor: cannot start: {exc.strerror or exc}", file=sys.stderr)
                     return EXIT_WRITE
+                if args.batch_api:
+                    from .jobs.batch_api import batch_summary
+
+                    batch_job = _batch_api_job(
+                        args, config, extractor, target, client, stream=stream,
+                        reporter=reporter, total=total,
+                    )  # fmt: skip
+                    return await _run_job(batch_job, extra=lambda: batch_summary(batch_job))
                 cache = Cache(args.cache) if args.cache else None
                 if cache is not None:
                     caches.append(cache)
@@ -647,6 +728,128 @@ def _export(output: Path, table: Path) -> int:
         print(f"extractor: cannot write {str(table)!r}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_WRITE
     print(f"extractor: wrote {rows} records to {table}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _batch_on_ray(
+    args: argparse.Namespace,
+    config: Any,
+    target: Any,
+    stream: Any,
+    total: Any,
+) -> int:
+    """``extractor batch --engine ray``: the same job, its records run on a Ray cluster."""
+    try:
+        from .jobs.ray_dataset import DEFAULT_WORKERS, worker_spec
+        from .jobs.ray_job import RayJob, connect
+        from .jobs.ray_worker import RemoteCache
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"--engine ray needs Ray ({exc}): pip install 'typed-extractor[ray]'"
+        ) from None
+    from .jobs.lock import JobLock
+    from .jobs.progress import make_reporter
+
+    settings = _settings(args)
+    settings["max_transport_retries"] = args.transport_retries
+    driver = AsyncExtractor(model=args.model, base_url=args.base_url, **settings)
+    driver.check_key()  # before Ray starts and before any file is created
+    reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
+    with JobLock(_sidecar(config.output, ".lock")):
+        try:
+            _record_settings(args, driver, target, config, reporter)
+        except OSError as exc:
+            print(f"extractor: cannot start: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_WRITE
+        connect(args.address)
+        workers = args.workers or DEFAULT_WORKERS
+        cache = RemoteCache.start(args.cache) if args.cache else None
+        spec = worker_spec(
+            target,
+            workers=workers,
+            concurrency=args.concurrency,
+            rpm=args.rpm,
+            tpm=args.tpm,
+            budget=args.budget,
+            cache=cache,
+            model=args.model,
+            api_key=None,
+            base_url=args.base_url,
+            extractor_options=settings,
+            options=config.options,
+            id_column="key",
+        )
+        job = RayJob(
+            config,
+            driver,
+            target,
+            stream=stream,
+            reporter=reporter,
+            total=total,
+            spec=spec,
+            workers=workers,
+        )
+        try:
+            return asyncio.run(_run_job(job))
+        finally:
+            if cache is not None:
+                cache.close()
+
+
+async def _run_job(job: Any, *, extra: Callable[[], str] | None = None) -> int:
+    """Run a batch job (any engine) with Ctrl-C and SIGTERM as its interrupt; print the
+    summary (and the engine's ``extra`` lines); the exit code."""
+    from .errors import JobAborted
+    from .jobs.progress import summary
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, job.interrupt)
+    try:
+        stats = await job.run()
+    except JobAborted as aborted:
+        print(summary(job.stats), file=sys.stderr)
+        print(
+            f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except OSError as exc:  # an engine without its own write-error stop, or a repair that failed
+        print(summary(job.stats), file=sys.stderr)
+        print(
+            f"extractor: stopped: cannot write the output: {exc.strerror or exc}; free some "
+            "space (or fix the output) and rerun the same command to go on.",
+            file=sys.stderr,
+        )
+        return EXIT_WRITE
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+    print(summary(stats), file=sys.stderr)
+    if extra is not None:
+        print(extra(), file=sys.stderr)
+    if stats.stopped == "outage":
+        print(
+            f"extractor: stopped: the API failed {stats.undone} records in a row or left them "
+            f"in flight ({getattr(job, 'outage', '')}). Nothing was filed as failed; rerun the "
+            "same command later to go on.",
+            file=sys.stderr,
+        )
+        return EXIT_OUTAGE
+    if stats.stopped == "write error":
+        print(
+            f"extractor: stopped: {getattr(job, 'write_error', '')}. No record was started "
+            "after that; free some space (or fix the output) and rerun the same command to go "
+            "on.",
+            file=sys.stderr,
+        )
+        return EXIT_WRITE
+    if stats.stopped == "interrupted":
+        return EXIT_INTERRUPTED
+    if stats.stopped == "budget":
+        return EXIT_BUDGET
     return EXIT_OK
 
 

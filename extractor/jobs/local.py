@@ -23,8 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
-from decimal import Decimal
+from collections.abc import AsyncIterator, Callable, Iterator
 from itertools import islice
 from typing import IO, Any
 
@@ -47,12 +46,9 @@ from .outputs import (
     repair_tail,
     scan,
 )
-from .records import RecordOutcome, RecordProcessor
+from .records import RecordOutcome, RecordProcessor, complete, count, spend
 
-__all__ = ["Job"]
-
-# A record done by this run, and what earlier runs spent on it (``--retry-errors``).
-Finished = tuple[RecordOutcome, Spent | None]
+__all__ = ["Job", "carry"]
 
 _READ_CHUNK = 1000
 
@@ -85,7 +81,7 @@ class Job:
         self._input_done = False  # the whole input was read
         self._yielded = 0  # records handed on to be done
         self._aborted: JobAborted | None = None
-        self._outage: OutageDetector[Finished] = OutageDetector()
+        self._outage: OutageDetector[RecordOutcome] = OutageDetector()
         self.outage: str | None = None  # why the job stopped for an outage
         self.write_error: str | None = None  # why the job stopped writing
         if config.budget is not None and price is None:
@@ -130,7 +126,8 @@ class Job:
 
     # -- the run -----------------------------------------------------------------------------
 
-    async def run(self) -> Stats:
+    def _open(self) -> tuple[Prior, JsonlWriter, JsonlWriter]:
+        """Repair the output files, read back what earlier runs did, and open them."""
         config = self.config
         for path in (config.output, config.errors):
             if repair_tail(path):
@@ -150,76 +147,100 @@ class Job:
         self.stats.job_cost = prior.spent.cost
         if self._count is not None:
             threading.Thread(target=self._set_total, daemon=True).start()
+        return prior, JsonlWriter(config.output), JsonlWriter(config.errors)
 
-        out = JsonlWriter(config.output)
-        errors = JsonlWriter(config.errors)
+    async def run(self) -> Stats:
+        prior, out, errors = self._open()
         try:
-            records = self._todo(self._stream, prior)
-            results = bounded(records, self._process, config.concurrency, stop=self._should_stop)
-            async with contextlib.aclosing(results):
-                await self._consume(results, out, errors)
+            outcomes = self._outcomes(self._todo(self._stream, prior))
+            try:
+                await self._consume(outcomes, out, errors)
+            finally:  # after a stop, close the records in flight now, not when collected
+                close = getattr(outcomes, "aclose", None)
+                if close is not None:
+                    await close()
         finally:
-            for writer in (out, errors):
-                try:
-                    writer.close()
-                except OSError as exc:  # the last fsync can meet the full disk too
-                    if self.write_error is None:
-                        self._stop_for_write_error(exc, writer)
-            if config.retry_errors and prior.failed and self.write_error is None:
-                done = ok_keys(config.output)
-                compact_errors(config.errors, done)
-                done.close()
-            prior.ok.close()
-            self.reporter.close(self.stats)
+            self._close(prior, out, errors)
         if self._aborted is not None:
             raise self._aborted
         if self._input_done and self._yielded == self.stats.done:
             self.stats.stopped = None  # every record is in a file: a late Ctrl-C changed nothing
         return self.stats
 
+    def _outcomes(
+        self, todo: AsyncIterator[tuple[Record, Spent | None]]
+    ) -> AsyncIterator[RecordOutcome]:
+        """The records' outcomes as they finish. Here they run concurrently on this event
+        loop; another engine (`extractor.jobs.ray_job`) runs them elsewhere."""
+        return bounded(todo, self._process, self.config.concurrency, stop=self._should_stop)
+
     async def _consume(
-        self,
-        results: AsyncGenerator[Finished, None],
-        out: JsonlWriter,
-        errors: JsonlWriter,
+        self, outcomes: AsyncIterator[RecordOutcome], out: JsonlWriter, errors: JsonlWriter
     ) -> None:
-        """Write each finished record's line, as it finishes."""
-        async for finished in results:
-            outcome = finished[0]
-            self._spend(outcome)
-            if self._outage.hold(finished, outcome.systematic):
+        """Write each finished record's line as it finishes; stop at an outage or a write
+        error (see `_stop_for_outage`, `_stop_for_write_error`)."""
+        async for outcome in outcomes:
+            spend(self.stats, outcome)
+            if self._outage.hold(outcome, outcome.systematic):
                 if self._outage.tripped:
                     self._stop_for_outage()
                     return
                 continue
-            if not self._write([*self._outage.release(), finished], out, errors):
+            if not self._write_lines([*self._outage.release(), outcome], out, errors):
                 return
             self.reporter.update(self.stats)
         # The input is done: failures held back were not an outage after all.
-        self._write(self._outage.release(), out, errors)
+        self._write_lines(self._outage.release(), out, errors)
 
-    def _write(self, records: list[Finished], out: JsonlWriter, errors: JsonlWriter) -> bool:
-        """Write the records' lines, each carrying what earlier runs spent on its record;
-        False (and the job stopped) at a write error."""
-        for outcome, earlier in records:
-            usage, cost = outcome.usage, outcome.cost  # this run's
-            if earlier is not None:
-                _carry(outcome, earlier)
+    def _write_lines(
+        self, outcomes: list[RecordOutcome], out: JsonlWriter, errors: JsonlWriter
+    ) -> bool:
+        """Write the records' lines; False (and the job stopped) at a write error."""
+        for outcome in outcomes:
             writer = out if outcome.ok else errors
             try:
-                writer.write(_finish(outcome))
+                writer.write(complete(outcome))
             except OSError as exc:
                 self.stats.undone += 1
                 self._stop_for_write_error(exc, writer)
                 return False
-            stats = self.stats
-            stats.job_usage += usage  # the files' totals: what they held, and this line's part
-            stats.job_cost += cost or 0
-            if outcome.ok:
-                stats.ok += 1
-            else:
-                stats.failed[outcome.error_type] += 1
+            count(self.stats, outcome)
         return True
+
+    def _stop_for_outage(self) -> None:
+        self.stats.stopped = "outage"
+        self.stats.undone = len(self._outage.held) + self.stats.in_flight
+        self.outage = self._outage.held[-1].error_text
+        self.reporter.message(
+            f"stopping: {len(self._outage.held)} records in a row failed the same way after "
+            f"their retries (last: {self.outage}); the API looks down. Those records are not "
+            "filed as failed: rerun the same command later to do them."
+        )
+        self._abandon()
+
+    def _stop_for_write_error(self, exc: OSError, writer: JsonlWriter) -> None:
+        """Stop starting records at the first write that fails (a full disk): every answer
+        after it would be paid for and lost. The records in flight are abandoned."""
+        self.stats.stopped = "write error"
+        self.stats.undone += self.stats.in_flight
+        self.write_error = f"cannot write {str(writer.path)!r}: {exc.strerror or exc}"
+        self.reporter.message(f"stopping: {self.write_error}")
+        self._abandon()
+
+    def _close(self, prior: Prior, out: JsonlWriter, errors: JsonlWriter) -> None:
+        """Close the files; with ``--retry-errors``, drop the old lines of records now done."""
+        for writer in (out, errors):
+            try:
+                writer.close()
+            except OSError as exc:  # the last fsync can meet the full disk too
+                if self.write_error is None:
+                    self._stop_for_write_error(exc, writer)
+        if self.config.retry_errors and prior.failed and self.write_error is None:
+            done = ok_keys(self.config.output)
+            compact_errors(self.config.errors, done)
+            done.close()
+        prior.ok.close()
+        self.reporter.close(self.stats)
 
     def _set_total(self) -> None:
         assert self._count is not None
@@ -276,7 +297,7 @@ class Job:
             todo.append((record, earlier))
         return todo
 
-    async def _process(self, item: tuple[Record, Spent | None]) -> Finished:
+    async def _process(self, item: tuple[Record, Spent | None]) -> RecordOutcome:
         record, earlier = item
         task = asyncio.current_task()
         assert task is not None
@@ -293,39 +314,9 @@ class Job:
         finally:
             self.stats.in_flight -= 1
             self._tasks.discard(task)
-        return outcome, earlier
-
-    def _spend(self, outcome: RecordOutcome) -> None:
-        """What this run spent on the record, written or not (an outage or a full disk can
-        leave it undone): the summary and ``--budget`` count this run's money, and only it
-        (earlier runs' spend is carried into the line when it is written)."""
-        stats = self.stats
-        stats.attempts += outcome.attempts
-        stats.usage += outcome.usage
-        if outcome.cost is not None:
-            stats.cost += outcome.cost
-        if outcome.cache_hit:
-            stats.cache_hits += 1
-
-    def _stop_for_outage(self) -> None:
-        self.stats.stopped = "outage"
-        self.stats.undone = len(self._outage.held) + self.stats.in_flight
-        self.outage = self._outage.held[-1][0].error_text
-        self.reporter.message(
-            f"stopping: {len(self._outage.held)} records in a row failed the same way after "
-            f"their retries (last: {self.outage}); the API looks down. Those records are not "
-            "filed as failed: rerun the same command later to do them."
-        )
-        self._abandon()
-
-    def _stop_for_write_error(self, exc: OSError, writer: JsonlWriter) -> None:
-        """Stop starting records at the first write that fails (a full disk): every answer
-        after it would be paid for and lost. The records in flight are abandoned."""
-        self.stats.stopped = "write error"
-        self.stats.undone += self.stats.in_flight
-        self.write_error = f"cannot write {str(writer.path)!r}: {exc.strerror or exc}"
-        self.reporter.message(f"stopping: {self.write_error}")
-        self._abandon()
+        if earlier is not None:
+            carry(outcome, earlier)
+        return outcome
 
 
 def _duplicate(record: Record, first: int) -> Record:
@@ -344,20 +335,8 @@ def _record_key(record: Record) -> str:
     return id_key(None if record.problem is not None else record.id, record.line)
 
 
-def _carry(outcome: RecordOutcome, earlier: Spent) -> None:
-    """A retried record's line carries what its earlier failures cost: the old line goes."""
-    outcome.attempts += earlier.attempts
-    outcome.usage += earlier.usage
-    if outcome.cost is not None or earlier.cost:
-        outcome.cost = (outcome.cost or Decimal(0)) + earlier.cost
-
-
-def _finish(outcome: RecordOutcome) -> dict[str, Any]:
-    """The record's line with what it cost (``raw`` last in an error line: it may be long)."""
-    line = outcome.line
-    line["attempts"] = outcome.attempts
-    line["usage"] = outcome.usage.to_dict()
-    line["cost"] = outcome.cost
-    if not outcome.ok:
-        line["raw"] = line.pop("raw", None)
-    return line
+def carry(outcome: RecordOutcome, earlier: Spent) -> None:
+    """A retried record's line carries what its earlier failures cost (the old line goes):
+    added to the line when it is written (`records.complete`), so that until then the
+    outcome's figures are this run's, which the summary and ``--budget`` count."""
+    outcome.earlier = earlier

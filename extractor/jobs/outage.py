@@ -14,23 +14,27 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from ..errors import APIConnectionError, ExtractionError, RateLimitError, ServerError
-
 T = TypeVar("T")
 
-__all__ = ["OUTAGE_THRESHOLD", "OutageDetector", "is_systematic"]
+__all__ = ["OUTAGE_THRESHOLD", "SYSTEMATIC_ERRORS", "OutageDetector", "is_systematic"]
 
 # Failures in a row, after each one's transport retries, that mean the API is down. Each has
 # already been retried for tens of seconds, so three in a row is not bad luck.
 OUTAGE_THRESHOLD = 3
 
 
-def is_systematic(error: ExtractionError) -> bool:
-    """An error about the API rather than the record: it could not be reached, answered
-    5xx (or 408/409), or kept rate-limiting, through every transport retry."""
-    if isinstance(error, RateLimitError):
-        return error.code != "insufficient_quota"  # no quota is fatal, not an outage
-    return isinstance(error, (APIConnectionError, ServerError))
+# The errors (by type name, as outcome lines carry them, whichever engine made them) about the
+# API rather than the record: it could not be reached, timed out, answered 5xx (or 408/409),
+# or kept rate-limiting, through every transport retry. (A 429 for no quota is not among
+# them: it stops the job at once, as a bad key does.)
+SYSTEMATIC_ERRORS = frozenset(
+    {"APIConnectionError", "APITimeoutError", "ServerError", "RateLimitError"}
+)
+
+
+def is_systematic(error_type: str) -> bool:
+    """Whether a record that failed with ``error_type`` failed on the API, not on itself."""
+    return error_type in SYSTEMATIC_ERRORS
 
 
 class OutageDetector(Generic[T]):

@@ -149,8 +149,8 @@ def summary(stats: Stats) -> str:
         f"  skipped:     {stats.skipped} (already in the output files)",
         *([f"  undone:      {stats.undone} (left for the next run)"] if stats.undone else []),
         f"  attempts:    {stats.attempts}",
-        f"  tokens:      {usage.total_tokens} ({usage.prompt_tokens} prompt, "
-        f"{usage.completion_tokens} completion)",
+        f"  tokens:      {usage.total_tokens} ({usage.prompt_tokens} prompt, of which "
+        f"{usage.cached_tokens} cached; {usage.completion_tokens} completion)",
         f"  cost:        {_money(stats, exact=True)}"
         + (f" (at {stats.price})" if stats.price else ""),
         f"  cache hits:  {stats.cache_hits}",

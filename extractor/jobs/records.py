@@ -15,6 +15,7 @@ from typing import Any
 from ..client import AsyncExtractor
 from ..core.cost import Cost, Usage
 from ..core.options import CallOptions
+from ..core.result import Extraction, spans_to_dict
 from ..core.target import Target
 from ..core.validate import Invalid
 from ..errors import (
@@ -29,10 +30,20 @@ from ..errors import (
     ValidationFailed,
 )
 from .cache import Cache, cache_key
+from .config import Stats
 from .inputs import Record
 from .outage import is_systematic
+from .outputs import Spent
 
-__all__ = ["RecordOutcome", "RecordProcessor", "error_line"]
+__all__ = [
+    "RecordOutcome",
+    "RecordProcessor",
+    "account",
+    "complete",
+    "count",
+    "error_line",
+    "spend",
+]
 
 
 def _fatal(error: ExtractionError) -> bool:
@@ -55,7 +66,12 @@ class RecordOutcome:
     cost: Decimal | None = None
     cache_hit: bool = False
     answer: Any = None  # the value as the model writes it (wrapped if need be), for the cache
-    systematic: bool = False  # failed on the API, not on the record (see jobs/outage.py)
+    earlier: Spent | None = None  # what earlier runs spent on the record (--retry-errors)
+
+    @property
+    def systematic(self) -> bool:
+        """Failed on the API rather than on the record (see `extractor.jobs.outage`)."""
+        return not self.ok and is_systematic(self.error_type)
 
     @property
     def error_text(self) -> str:
@@ -142,25 +158,40 @@ class RecordProcessor:
         try:
             result = await self.extractor.extract_result(self.target, record.text, **self.options)
         except ExtractionError as exc:
-            if _fatal(exc):
-                # Every other record would fail the same way: stop, and write none of them.
-                raise JobAborted(exc) from exc
-            outcome = RecordOutcome(False, {}, error_type=type(exc).__name__)
-            outcome.systematic = is_systematic(exc)
-            outcome.attempts = len(exc.attempts)
-            outcome.usage = exc.usage or Usage()
-            outcome.cost = self._cost(exc.cost)
-            outcome.line = error_line(record, type(exc).__name__, str(exc), _raw(exc))
-            return outcome
+            return self.failed(record, exc)
+        return self.succeeded(record, result)
+
+    def succeeded(self, record: Record, result: Extraction[Any]) -> RecordOutcome:
+        """The outcome of a record whose extraction gave a validated value."""
         usage, cost = result.usage, self._cost(result.cost)
         answer = self.target.to_answer(result.value)
         line = {"id": record.id, "data": self.target.plain(result.value)}
+        if result.spans is not None:
+            line["spans"] = spans_to_dict(result.spans)
         outcome = RecordOutcome(True, line, attempts=len(result.attempts), usage=usage, cost=cost)
         outcome.answer = answer
         return outcome
 
+    def failed(self, record: Record, exc: ExtractionError) -> RecordOutcome:
+        """The outcome of a record whose extraction failed; raises `JobAborted` for an error
+        that would fail every record."""
+        if _fatal(exc):
+            # Every other record would fail the same way: stop, and write none of them.
+            raise JobAborted(exc) from exc
+        outcome = RecordOutcome(False, {}, error_type=type(exc).__name__)
+        outcome.attempts = len(exc.attempts)
+        outcome.usage = exc.usage or Usage()
+        outcome.cost = self._cost(exc.cost)
+        outcome.line = error_line(record, type(exc).__name__, str(exc), _raw(exc))
+        return outcome
+
     def _from_cache(self, record: Record, data: Any) -> RecordOutcome:
         outcome = RecordOutcome(True, {"id": record.id, "data": data}, cache_hit=True)
+        if self.options.get("ground") or self.options.get("require_grounding"):
+            # The cache keeps answers, not where they were found: look them up again (local,
+            # and the same text gives the same spans).
+            assert record.text is not None
+            outcome.line["spans"] = spans_to_dict(self.target.ground(data, record.text).spans)
         outcome.cost = self._cost(None)
         outcome.line["cached"] = True
         return outcome
@@ -180,6 +211,57 @@ class RecordProcessor:
             strict=options.get("strict", False),
             context=repr(options.get("context")),
         )
+
+
+def spend(stats: Stats, outcome: RecordOutcome) -> None:
+    """Count what this run spent on the record, whether or not its line gets written (an
+    outage or a full disk can leave it undone): the summary and ``--budget`` count this
+    run's money, and only it (what earlier runs spent is in ``outcome.earlier``)."""
+    stats.attempts += outcome.attempts
+    stats.usage += outcome.usage
+    if outcome.cost is not None:
+        stats.cost += outcome.cost
+    if outcome.cache_hit:
+        stats.cache_hits += 1
+
+
+def complete(outcome: RecordOutcome) -> dict[str, Any]:
+    """The record's line with everything spent on it, earlier runs' failures included
+    (``raw`` last in an error line: it may be long)."""
+    attempts, usage, cost = outcome.attempts, outcome.usage, outcome.cost
+    earlier = outcome.earlier
+    if earlier is not None:
+        attempts += earlier.attempts
+        usage += earlier.usage
+        if cost is not None or earlier.cost:
+            cost = (cost or Decimal(0)) + earlier.cost
+    line = outcome.line
+    line["attempts"] = attempts
+    line["usage"] = usage.to_dict()
+    line["cost"] = cost
+    if not outcome.ok:
+        line["raw"] = line.pop("raw", None)
+    return line
+
+
+def count(stats: Stats, outcome: RecordOutcome) -> None:
+    """Count a record whose line was written: ok or failed, and this run's part of the files'
+    totals."""
+    if outcome.ok:
+        stats.ok += 1
+    else:
+        stats.failed[outcome.error_type] += 1
+    stats.job_usage += outcome.usage
+    if outcome.cost is not None:
+        stats.job_cost += outcome.cost
+
+
+def account(stats: Stats, outcome: RecordOutcome) -> None:
+    """`spend`, `complete` and `count` at once, for an engine that writes each line as soon
+    as its record is done."""
+    spend(stats, outcome)
+    complete(outcome)
+    count(stats, outcome)
 
 
 def error_line(record: Record, kind: str, message: str, raw: str | None) -> dict[str, Any]:
