@@ -170,12 +170,19 @@ class RecordProcessor:
     def _cache_key(self, text: str) -> str:
         options = self.options
         body = self.extractor.request_body(self.target, text, **options)
+        # How the text is read changes the answer without changing the first request: a value
+        # cached without require_grounding may be one it would have refused.
+        reading = {key: options[key] for key in _READING if options.get(key)}
         return cache_key(
             body,
             endpoint=repr(self.extractor),
             strict=options.get("strict", False),
             context=repr(options.get("context")),
+            **({"reading": reading} if reading else {}),
         )
+
+
+_READING = ("require_grounding", "chunk_size", "chunk_overlap", "passes")
 
 
 def error_line(record: Record, kind: str, message: str, raw: str | None) -> dict[str, Any]:
