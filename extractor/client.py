@@ -226,8 +226,14 @@ class Extractor(_ExtractorBase):
                 except ExtractionError as exc:
                     job.fail(exc)
 
-        with ThreadPoolExecutor(max_workers=document.concurrency) as pool:
-            list(pool.map(run, document.jobs))
+        pool = ThreadPoolExecutor(max_workers=document.concurrency)
+        try:
+            for future in [pool.submit(run, job) for job in document.jobs]:
+                future.result()
+        except BaseException:  # Ctrl-C, or a bug: start no other chunk
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return document.result()
 
     def stream(
@@ -373,7 +379,13 @@ class AsyncExtractor(_ExtractorBase):
                     except ExtractionError as exc:
                         job.fail(exc)
 
-        await asyncio.gather(*(run(job) for job in document.jobs))
+        tasks = [asyncio.ensure_future(run(job)) for job in document.jobs]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # cancelled, or a bug: stop the other chunks too
+            for task in tasks:
+                task.cancel()
+            raise
         return document.result()
 
     def stream(

@@ -172,7 +172,7 @@ class RecordProcessor:
         body = self.extractor.request_body(self.target, text, **options)
         # How the text is read changes the answer without changing the first request: a value
         # cached without require_grounding may be one it would have refused.
-        reading = {key: options[key] for key in _READING if options.get(key)}
+        reading = {key: value for key, value in options.items() if key in _READING and value}
         return cache_key(
             body,
             endpoint=repr(self.extractor),
