@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import ray
@@ -100,21 +100,25 @@ class RayJob(Job):
         self, todo: AsyncIterator[tuple[Record, Spent | None]]
     ) -> AsyncIterator[RecordOutcome]:
         window: list[tuple[Record, Spent | None]] = []
-        async for item in todo:
-            record, _ = item
-            if record.problem is not None:  # an input error: no request, done here
-                yield await self._process(item)
-                continue
-            window.append(item)
-            if len(window) >= WINDOW:
+        try:
+            async for item in todo:
+                record, _ = item
+                if record.problem is not None:  # an input error: no request, done here
+                    yield await self._process(item)
+                    continue
+                window.append(item)
+                if len(window) >= WINDOW:
+                    async for outcome in self._run_window(window):
+                        yield outcome
+                    window = []
+                    if self._should_stop() or self._abandoned.is_set():
+                        return
+            if window and not self._should_stop():
                 async for outcome in self._run_window(window):
                     yield outcome
-                window = []
-                if self._should_stop() or self._abandoned.is_set():
-                    return
-        if window and not self._should_stop():
-            async for outcome in self._run_window(window):
-                yield outcome
+        finally:
+            if isinstance(todo, AsyncGenerator):
+                await todo.aclose()
 
     async def _run_window(
         self, window: list[tuple[Record, Spent | None]]
