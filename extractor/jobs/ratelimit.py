@@ -99,6 +99,10 @@ class RateLimiter:
         if self._tokens is not None and tokens:
             self._tokens.adjust(tokens)
 
+    def paused_for(self) -> float:
+        """Seconds until the current pause ends (0 when there is none)."""
+        return max(0.0, self._paused_until - self._clock())
+
 
 class Limiter(Protocol):
     """What `LimitedTransport` asks: a `RateLimiter` in this process, or the Ray engine's

@@ -72,6 +72,7 @@ class RayJob(Job):
         self.spec = spec
         self.workers = workers
         self._abandoned = asyncio.Event()
+        self._returned = 0  # rows that came back from Ray, this run
 
     def interrupt(self) -> None:
         super().interrupt()
@@ -85,7 +86,7 @@ class RayJob(Job):
 
     def _follow(self, status: CoordinatorStatus) -> None:
         """Take over what the coordinator decided for the whole cluster."""
-        self.stats.in_flight = status.admitted - status.records
+        self.stats.in_flight = max(0, status.admitted - self._returned)
         if status.stopped == "budget" and self.stats.stopped is None:
             self.stats.stopped = "budget"
             self.reporter.message(
@@ -134,6 +135,7 @@ class RayJob(Job):
             if batch is None:
                 return
             for row in _rows(batch):
+                self._returned += 1
                 key = int(row[_KEY])
                 if not row["started"] or key in written:
                     continue  # not started: left for a rerun; already written: a retried batch
