@@ -31,8 +31,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import ray
+from ray.exceptions import RayError
 
-from ..errors import JobAborted
+from ..errors import ExtractionError, JobAborted
 from .inputs import Record
 from .local import Job, carry
 from .outputs import Spent
@@ -159,7 +160,13 @@ class RayJob(Job):
         if not fetch.done():
             fetch.add_done_callback(lambda done: done.exception())  # nobody waits any more
             return None
-        return fetch.result()
+        try:
+            return fetch.result()
+        except RayError as exc:  # the cluster, not a record: stop, keeping what is written
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise JobAborted(
+                ExtractionError(f"Ray failed: {reason}. The records written are kept; rerun.")
+            ) from exc
 
 
 def _rows(batch: dict[str, Any]) -> Iterator[dict[str, Any]]:
