@@ -61,7 +61,7 @@ LATENCY = 0.05
 # (actors, batch size) for Ray's own processor. Its stages each reserve a CPU per actor or task
 # by default, which would allow one actor here: they are given a tenth, as they mostly wait
 # on the network.
-RAY_CONFIGS = ((2, 16), (8, 16))
+RAY_CONFIGS = ((2, 16), (8, 16), (16, 16), (32, 8))
 _SMALL = {"num_cpus": 0.1}
 
 
