@@ -12,7 +12,7 @@ free to change between releases.
 from .client import AsyncExtractor, Extractor, ExtractorOptions
 from .core.cost import Cost, Price, Usage
 from .core.options import CallOptions
-from .core.result import Attempt, Extraction
+from .core.result import Attempt, ChunkFailure, Conflict, Extraction, Span
 from .errors import (
     APIConnectionError,
     APIError,
@@ -20,6 +20,7 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     BudgetExceeded,
+    ChunkFailed,
     ConfigurationError,
     ErrorDetail,
     ExtractionError,
@@ -36,6 +37,7 @@ from .errors import (
     TruncatedError,
     ValidationFailed,
 )
+from .grounding import inferred, render_html
 from .many import RecordResult
 from .parse import loads
 from .streaming import (
@@ -62,7 +64,10 @@ __all__ = [
     "BadRequestError",
     "BudgetExceeded",
     "CallOptions",
+    "ChunkFailed",
+    "ChunkFailure",
     "ConfigurationError",
+    "Conflict",
     "Cost",
     "Done",
     "ErrorDetail",
@@ -88,10 +93,13 @@ __all__ = [
     "Restart",
     "ServerError",
     "Snapshot",
+    "Span",
     "StreamError",
     "StreamEvent",
     "TruncatedError",
     "Usage",
     "ValidationFailed",
+    "inferred",
     "loads",
+    "render_html",
 ]

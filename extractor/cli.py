@@ -30,7 +30,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,11 @@ import httpx
 from .client import AsyncExtractor, Extractor
 from .core.cost import Usage
 from .core.options import CallOptions
+from .core.result import spans_to_dict
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
-from .errors import ConfigurationError, ExtractionError, InputError
+from .errors import ConfigurationError, ExtractionError, InputError, OutputError
+from .grounding import render_html
 from .jobs.inputs import detect_format, open_input, read_records, sniff
 
 __all__ = ["main"]
@@ -78,6 +80,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--base-url", help="API base URL (default: $EXTRACTOR_BASE_URL, ...)")
         sub.add_argument("--instructions", help="extra guidance for the model")
         sub.add_argument(
+            "--ground", action="store_true", help="add where each value is in the text (spans)"
+        )
+        sub.add_argument(
+            "--require-grounding",
+            action="store_true",
+            help="re-ask when a value is not in the text (implies --ground)",
+        )
+        sub.add_argument(
+            "--chunk-size", type=_positive, help="cut longer texts into chunks of N characters"
+        )
+        sub.add_argument(
+            "--passes", type=int, choices=(1, 2, 3), help="read each chunk again for what it missed"
+        )
+        sub.add_argument(
             "-v", "--verbose", action="store_true", help="log each attempt and retry to stderr"
         )
 
@@ -86,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("file", nargs="?", help="file holding the text, or - for stdin")
     extract.add_argument("--text", help="the text itself")
     extract.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
+    extract.add_argument(
+        "--html", type=Path, help="also write a page of the text with each value highlighted"
+    )
 
     batch = commands.add_parser("batch", help="extract from every record of a file")
     common(batch)
@@ -113,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+    _batch_api_arguments(batch)
 
     estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
     common(estimate)
@@ -124,6 +144,61 @@ def _parser() -> argparse.ArgumentParser:
     common(prompt)
     prompt.add_argument("--text", default="<the text to extract from>", help="a sample text")
     return parser
+
+
+def _batch_api_arguments(batch: argparse.ArgumentParser) -> None:
+    """``batch --batch-api``: the requests go through the provider's Batch API."""
+    group = batch.add_argument_group("Batch API (half price, answers within 24 hours)")
+    group.add_argument(
+        "--batch-api", action="store_true", help="send the requests through the Batch API"
+    )
+    group.add_argument(
+        "--batch-price-factor",
+        type=_amount,
+        default=Decimal("0.5"),
+        help="batch price as a fraction of the live price (default 0.5)",
+    )
+    group.add_argument(
+        "--reask-live", action="store_true", help="send re-asks to the live API, not a new batch"
+    )
+    group.add_argument(
+        "--poll-interval", type=float, default=30.0, help="seconds between polls (default 30)"
+    )
+    group.add_argument(
+        "--batch-max-requests", type=_positive, default=50_000, help=argparse.SUPPRESS
+    )
+    group.add_argument(
+        "--batch-max-bytes", type=_positive, default=200 * 1024 * 1024, help=argparse.SUPPRESS
+    )
+
+
+def _batch_api_job(
+    args: argparse.Namespace,
+    config: Any,
+    extractor: AsyncExtractor,
+    target: Target[Any],
+    client: httpx.AsyncClient,
+    **job: Any,
+) -> Any:
+    """The Batch API job of ``batch --batch-api``."""
+    from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
+    from .wire.endpoint import Endpoint
+
+    for flag, given in (("--cache", args.cache), ("--budget", args.budget)):
+        if given is not None:
+            raise ConfigurationError(f"{flag} is not available with --batch-api; drop one.")
+    endpoint = Endpoint(base_url=args.base_url, api_key=None)
+    return BatchApiJob(
+        config,
+        extractor,
+        target,
+        BatchApi(client, endpoint),
+        limits=BatchLimits(args.batch_max_requests, args.batch_max_bytes),
+        price_factor=args.batch_price_factor,
+        reask_live=args.reask_live,
+        poll_interval=args.poll_interval,
+        **job,
+    )
 
 
 def _positive(value: str) -> int:
@@ -190,6 +265,14 @@ def _options(args: argparse.Namespace) -> CallOptions:
         options["max_retries"] = args.max_retries
     if args.instructions:
         options["instructions"] = args.instructions
+    if getattr(args, "ground", False) or getattr(args, "html", None):
+        options["ground"] = True
+    if getattr(args, "require_grounding", False):
+        options["require_grounding"] = True
+    if getattr(args, "chunk_size", None):
+        options["chunk_size"] = args.chunk_size
+    if getattr(args, "passes", None):
+        options["passes"] = args.passes
     return options
 
 
@@ -223,15 +306,27 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
+    options = _options(args)
     with Extractor(model=args.model, base_url=args.base_url) as extractor:
         try:
-            value = extractor.extract(target, text, **_options(args))
+            result = extractor.extract_result(target, text, **options)
         except ConfigurationError:
             raise
         except ExtractionError as exc:
             print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    print(_dump(target.plain(value), pretty=sys.stdout.isatty()))
+    data = target.plain(result.value)
+    if args.html is not None and result.spans is not None:
+        page = render_html(text, data, result.spans, title=f"{target.name}: extracted values")
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write the page to {str(args.html)!r}: {exc}") from None
+    if result.spans is not None and (args.ground or args.require_grounding):
+        output: Any = {"data": data, "spans": spans_to_dict(result.spans)}
+    else:
+        output = data
+    print(_dump(output, pretty=sys.stdout.isatty()))
     return EXIT_OK
 
 
@@ -355,6 +450,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             # No key is a configuration error: say so before any file is created.
             extractor.check_key()
             reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
+            if args.batch_api:
+                from .jobs.batch_api import batch_summary
+
+                batch_job = _batch_api_job(
+                    args, config, extractor, target, client, stream=stream, reporter=reporter,
+                    total=total,
+                )  # fmt: skip
+                return await _run_job(batch_job, extra=lambda: batch_summary(batch_job))
             cache = Cache(args.cache) if args.cache else None
             if cache is not None:
                 caches.append(cache)
@@ -434,9 +537,9 @@ def _batch_on_ray(
             cache.close()
 
 
-async def _run_job(job: Any) -> int:
-    """Run a batch job (either engine) with Ctrl-C and SIGTERM as its interrupt; print the
-    summary; the exit code."""
+async def _run_job(job: Any, *, extra: Callable[[], str] | None = None) -> int:
+    """Run a batch job (any engine) with Ctrl-C and SIGTERM as its interrupt; print the
+    summary (and the engine's ``extra`` lines); the exit code."""
     from .errors import JobAborted
     from .jobs.progress import summary
 
@@ -458,6 +561,8 @@ async def _run_job(job: Any) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
     print(summary(stats), file=sys.stderr)
+    if extra is not None:
+        print(extra(), file=sys.stderr)
     if stats.stopped == "interrupted":
         return EXIT_INTERRUPTED
     if stats.stopped == "budget":

@@ -12,12 +12,14 @@ from extractor.testing import FakeModel
 PUBLIC = [
     "APIConnectionError", "APIError", "APITimeoutError", "AsyncExtractionStream",
     "AsyncExtractor", "Attempt", "AuthenticationError", "BadRequestError", "BudgetExceeded",
-    "CallOptions", "ConfigurationError", "Cost", "Done", "ErrorDetail", "Extraction",
-    "ExtractionError", "ExtractionStream", "Extractor", "ExtractorOptions", "InputError",
+    "CallOptions", "ChunkFailed", "ChunkFailure", "Conflict", "ConfigurationError", "Cost", "Done",
+    "ErrorDetail", "Extraction", "ExtractionError", "ExtractionStream", "Extractor",
+    "ExtractorOptions", "InputError",
     "ItemEvent", "ItemInvalid", "ItemReady", "JobAborted", "ModelRules", "NotFoundError",
     "OutputError", "ParseError", "PermissionDeniedError", "Price", "RateLimitError",
-    "RecordResult", "RefusalError", "Restart", "ServerError", "Snapshot", "StreamError",
-    "StreamEvent", "TruncatedError", "Usage", "ValidationFailed", "loads",
+    "RecordResult", "RefusalError", "Restart", "ServerError", "Snapshot", "Span", "StreamError",
+    "StreamEvent", "TruncatedError", "Usage", "ValidationFailed", "inferred", "loads",
+    "render_html",
 ]  # fmt: skip
 
 

@@ -6,21 +6,19 @@ Two validators share one interface: pydantic for Python types, jsonschema for JS
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Protocol
 
 import jsonschema
 import pydantic
 from jsonschema.protocols import Validator
 
-from .result import ErrorDetail
+from .result import ErrorDetail, format_path
 
 __all__ = [
     "Invalid",
     "JSONSchemaValidator",
     "PydanticValidator",
     "TargetValidator",
-    "format_path",
 ]
 
 
@@ -32,17 +30,6 @@ class Invalid(Exception):
         super().__init__(details)
         self.details = details
         self.is_json = is_json
-
-
-def format_path(parts: Iterable[str | int]) -> str:
-    """``("items", 2, "price")`` → ``items[2].price``: what a person would write."""
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 class TargetValidator(Protocol):
