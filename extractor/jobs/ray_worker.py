@@ -209,11 +209,14 @@ def _record(record_id: Any, text: Any) -> Record:
 
 
 def _not_started() -> dict[str, Any]:
-    row = dict.fromkeys(RESULT_COLUMNS)
-    message = "not started: the job stopped (budget spent, interrupted, or aborted) before it"
-    row.update(ok=False, started=False, error_type=NOT_STARTED, error_message=message, attempts=0)
-    row.update(dict.fromkeys(("prompt_tokens", "completion_tokens"), 0))
-    row.update(cached_tokens=0, reasoning_tokens=0, cached=False)
+    """The row of a record the job stopped before (budget spent, Ctrl-C, or aborted): unpaid,
+    and left for a rerun."""
+    row = _row(RecordOutcome(False, {}, error_type=NOT_STARTED, cost=None))
+    row.update(
+        started=False,
+        error_type=NOT_STARTED,
+        error_message="not started: the job stopped (budget spent, interrupted, or aborted)",
+    )
     return row
 
 
