@@ -105,7 +105,7 @@ class _ExtractorBase:
         return self.planner.max_retries
 
     def __repr__(self) -> str:
-        url = self._endpoint.url.removesuffix("/chat/completions")
+        url = self._endpoint.base_url
         return f"{type(self).__name__}(model={self.model!r}, base_url={url!r})"
 
     def check_key(self) -> None:
@@ -137,7 +137,12 @@ class _ExtractorBase:
             target, validator = list_target(target)
         plan: Plan[Any] = self.planner.plan(target, text, options)
         self.check_key()  # no API key: raise now, as extract() would, not on first use
-        return StreamSession(ExtractionLoop(plan), items=validator, partial_strings=partial_strings)
+        return StreamSession(
+            ExtractionLoop(plan),
+            items=validator,
+            partial_strings=partial_strings,
+            secret=self._endpoint.secret,
+        )
 
 
 class Extractor(_ExtractorBase):

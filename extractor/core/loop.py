@@ -15,12 +15,14 @@ can be tested with plain `Completion` objects::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import (
+    BadRequestError,
     BudgetExceeded,
     ErrorDetail,
     ExtractionError,
@@ -36,11 +38,17 @@ from .cost import Cost, Usage
 from .plan import Budget, Plan
 from .result import Attempt, Extraction
 from .tokens import estimate_tokens
-from .validate import Invalid
+from .validate import Invalid, check_depth
 
-__all__ = ["ExtractionLoop"]
+__all__ = ["ECHO_LIMIT", "MAX_REPORTED", "ExtractionLoop"]
 
 logger = logging.getLogger("extractor")
+
+# What a re-ask hands back: at most this many characters of the rejected answer (the model
+# writes a whole new answer anyway; a runaway one must not be sent back whole) ...
+ECHO_LIMIT = 64_000
+# ... and at most this many of its problems (an array of ten thousand wrong items).
+MAX_REPORTED = 50
 
 T = TypeVar("T")
 
@@ -82,6 +90,8 @@ class ExtractionLoop(Generic[T]):
     def next_request(self) -> dict[str, Any]:
         """The JSON body of the next request; raises `BudgetExceeded` if it may not be sent."""
         body = self._template.body(self._reask)
+        if self.plan.context_window is not None:
+            self._check_window(self.plan.context_window, body)
         budget = self.plan.budget
         if budget.max_cost is not None or budget.max_total_tokens is not None:
             self._check_budget(budget, body)
@@ -106,11 +116,12 @@ class ExtractionLoop(Generic[T]):
         try:
             self.value, repaired = self._validate(completion.content)
         except _Rejected as rejected:
-            self._record(completion, duration, rejected.details, rejected.repaired)
+            details = rejected.details
+            self._record(completion, duration, details, rejected.repaired)
             if self._reasks >= self.plan.max_retries:
-                raise self.fail(self._exhausted(completion, rejected.details)) from None
+                raise self.fail(self._exhausted(completion, details)) from None
             self._reasks += 1
-            self._reask = self._template.reask(completion, prompt.feedback(rejected.details))
+            self._reask = self._template.reask(_echo(completion), prompt.feedback(_first(details)))
             return False
         self._record(completion, duration, (), repaired)
         return True
@@ -145,8 +156,9 @@ class ExtractionLoop(Generic[T]):
             parsed = parse(content)
         except ParseError as exc:
             raise _Rejected([ErrorDetail("", f"not valid JSON: {exc}")]) from None
-        data = self._mode.prepare(parsed.value, self.target)
         try:
+            check_depth(parsed.value)
+            data = self._mode.prepare(parsed.value, self.target)
             return self.target.validate(data, strict=strict, context=context), parsed.repaired
         except Invalid as invalid:
             raise _Rejected(invalid.details, repaired=parsed.repaired) from None
@@ -167,6 +179,7 @@ class ExtractionLoop(Generic[T]):
             errors=tuple(errors),
             repaired=repaired,
             duration=duration,
+            reasoning=completion.reasoning,
         )
         self._attempts.append(attempt)
         if logger.isEnabledFor(logging.DEBUG):
@@ -184,8 +197,27 @@ class ExtractionLoop(Generic[T]):
         if self.plan.on_attempt is not None:
             self.plan.on_attempt(attempt)
 
+    def _check_window(self, window: int, body: dict[str, Any]) -> None:
+        """Refuse a request no model call could take, before it costs anything."""
+        messages = body["messages"]
+        # Each character is at most one token: most requests are cleared without an estimate.
+        if sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str)) < window:
+            return
+        estimate = _estimate(body)
+        if estimate > window:
+            raise self.fail(
+                BadRequestError(
+                    f"the request is about {estimate:,} tokens, more than the context window "
+                    f"of {self.plan.model} ({window:,} tokens); nothing was sent. Shorten the "
+                    "text or split it over several calls, and keep the schema small (long "
+                    "enums, many fields). If the model takes more, give its size with "
+                    "rules=ModelRules(context_window=...).",
+                    code="context_length_exceeded",
+                )
+            )
+
     def _check_budget(self, budget: Budget, body: dict[str, Any]) -> None:
-        estimate = estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
+        estimate = _estimate(body)
         spent = self._usage.total_tokens
         if budget.max_total_tokens is not None and spent + estimate > budget.max_total_tokens:
             raise self.fail(
@@ -210,7 +242,7 @@ class ExtractionLoop(Generic[T]):
 
     def _exhausted(self, completion: Completion, errors: Sequence[ErrorDetail]) -> ValidationFailed:
         attempts = len(self._attempts)
-        listing = "\n".join(f"  - {error}" for error in errors)
+        listing = "\n".join(f"  - {error}" for error in _first(errors))
         return ValidationFailed(
             f"no conforming answer after {attempts} attempt{'s' * (attempts > 1)} "
             f"(max_retries={self.plan.max_retries}); the last answer's problems:\n{listing}\n"
@@ -218,6 +250,28 @@ class ExtractionLoop(Generic[T]):
             errors=errors,
             raw=completion.content,
         )
+
+
+def _estimate(body: dict[str, Any]) -> int:
+    """Estimated prompt tokens of a request body."""
+    return estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
+
+
+def _echo(completion: Completion) -> Completion:
+    """The rejected answer as the re-ask hands it back: cut to `ECHO_LIMIT` characters."""
+    content = completion.content
+    if content is None or len(content) <= ECHO_LIMIT:
+        return completion
+    cut = f"{content[:ECHO_LIMIT]}\n[... cut: the answer had {len(content):,} characters]"
+    return dataclasses.replace(completion, content=cut)
+
+
+def _first(errors: Sequence[ErrorDetail]) -> Sequence[ErrorDetail]:
+    """At most `MAX_REPORTED` problems, and a line saying how many more there were."""
+    if len(errors) <= MAX_REPORTED:
+        return errors
+    more = ErrorDetail("", f"... and {len(errors) - MAX_REPORTED:,} more problems like these")
+    return [*errors[:MAX_REPORTED], more]
 
 
 def _refusal(completion: Completion) -> RefusalError:

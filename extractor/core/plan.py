@@ -51,6 +51,7 @@ class Plan(Generic[T]):
     budget: Budget = Budget()
     retry_truncated: bool = False
     on_attempt: Callable[[Attempt], object] | None = None
+    context_window: int | None = None
 
 
 class Planner:
@@ -96,11 +97,10 @@ class Planner:
                 f"max_cost needs a price for {model!r}: pass price=Price(input=..., output=...) "
                 "or prices={model: Price(...)} to the extractor."
             )
+        rules = self.rules or ModelRules.for_model(model)
         return Plan(
             target=resolved,
-            template=build_template(
-                resolved, text, options, self.rules or ModelRules.for_model(model), model
-            ),
+            template=build_template(resolved, text, options, rules, model),
             model=model,
             max_retries=options.get("max_retries", self.max_retries),
             strict=options.get("strict"),
@@ -112,4 +112,5 @@ class Planner:
             ),
             retry_truncated=options.get("retry_truncated", False),
             on_attempt=self.on_attempt,
+            context_window=rules.context_window,
         )

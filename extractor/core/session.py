@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from ..errors import ExtractionError, ParseError, StreamError
 from ..parse import IncrementalParser
 from ..wire.chunks import ChunkAssembler
+from ..wire.secret import Secret
 from ..wire.sse import ServerSentEvent, SSEDecoder
 from .completion import Completion
 from .loop import ExtractionLoop
@@ -103,8 +104,10 @@ class StreamSession:
         *,
         items: TargetValidator | None = None,
         partial_strings: bool = False,
+        secret: Secret | None = None,
     ) -> None:
         self.loop = loop
+        self._secret = secret
         self.finished = False
         self._items = items
         self._partial_strings = partial_strings
@@ -155,7 +158,7 @@ class StreamSession:
     def _begin(self) -> None:
         self._attempt = len(self.loop.attempts) + 1
         self._decoder = SSEDecoder()
-        self._assembler = ChunkAssembler()
+        self._assembler = ChunkAssembler(secret=self._secret)
         self._reset_parser()
 
     def _reset_parser(self) -> None:

@@ -2,26 +2,40 @@
 can act on: one ``ErrorDetail`` per problem, with a JSON path (``items[2].price``).
 
 Two validators share one interface: pydantic for Python types, jsonschema for JSON Schemas.
+
+Validation must end, and end in an `Invalid` or a value, whatever the answer: an answer nested
+deeper than `MAX_DEPTH` is refused before any validator walks it (validators and
+``json.dumps`` recurse, and would die of ``RecursionError``), and schema patterns are matched
+in bounded time (`extractor.core.patterns`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any, Protocol
 
 import jsonschema
 import pydantic
 from jsonschema.protocols import Validator
 
+from . import patterns
 from .result import ErrorDetail
 
 __all__ = [
+    "MAX_DEPTH",
     "Invalid",
     "JSONSchemaValidator",
     "PydanticValidator",
     "TargetValidator",
+    "check_depth",
     "format_path",
 ]
+
+# Levels of nesting an answer may have. pydantic's own JSON parser stops at 200, so both
+# paths to a value (pydantic's parser, or the lenient one) accept the same answers; no
+# extraction target needs more.
+MAX_DEPTH = 200
 
 
 class Invalid(Exception):
@@ -45,6 +59,26 @@ def format_path(parts: Iterable[str | int]) -> str:
     return path
 
 
+def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
+    """Raise `Invalid` if ``value`` is nested more than ``limit`` levels deep (without
+    recursing: the point is to survive any depth)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise Invalid([_too_deep(limit)])
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+
+
+def _too_deep(limit: int) -> ErrorDetail:
+    return ErrorDetail(
+        "",
+        f"the answer is nested more than {limit} levels deep; no answer to this schema needs "
+        "that. Write the object flat, as the schema describes it",
+    )
+
+
 class TargetValidator(Protocol):
     def validate_python(self, data: Any, *, strict: bool | None, context: Any) -> Any: ...
     def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any: ...
@@ -62,6 +96,8 @@ class PydanticValidator:
             return self._adapter.validate_python(data, strict=strict, context=context)
         except pydantic.ValidationError as exc:
             raise Invalid(_pydantic_details(exc)) from None
+        except RecursionError:  # a user's validator that recurses over the value
+            raise Invalid([_too_deep(MAX_DEPTH)]) from None
 
     def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any:
         try:
@@ -86,15 +122,21 @@ def _pydantic_details(exc: pydantic.ValidationError) -> list[ErrorDetail]:
 
 
 class JSONSchemaValidator:
-    """Validates plain data with jsonschema, formats checked; returns the data unchanged."""
+    """Validates plain data with jsonschema, formats checked, patterns matched in bounded
+    time; returns the data unchanged."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        cls = jsonschema.validators.validator_for(schema)
+        cls = _bounded(jsonschema.validators.validator_for(schema))
         self._validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 
     def validate_python(self, data: Any, *, strict: bool | None, context: Any) -> Any:
-        errors = sorted(self._validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        try:
+            with patterns.deadline():
+                errors = list(self._validator.iter_errors(data))
+        except RecursionError:  # a recursive $ref walked deep, or a format check recursing
+            raise Invalid([_too_deep(MAX_DEPTH)]) from None
         if errors:
+            errors.sort(key=lambda e: list(e.absolute_path))
             raise Invalid(
                 [ErrorDetail(format_path(e.absolute_path), e.message, e.instance) for e in errors]
             )
@@ -103,3 +145,84 @@ class JSONSchemaValidator:
     def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any:
         # jsonschema has no parser of its own: the caller's lenient parse does the work.
         raise Invalid([], is_json=False)
+
+
+# -- jsonschema's pattern keywords, matched with `patterns.search` -----------------------------
+# jsonschema calls ``re.search`` in these three keywords; each is replaced by the same
+# rule over a matcher that cannot run away.
+
+_Errors = Iterator[jsonschema.ValidationError]
+
+
+@lru_cache(maxsize=16)
+def _bounded(cls: type[Validator]) -> type[Validator]:
+    extended: type[Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        cls,
+        {
+            "pattern": _pattern,
+            "patternProperties": _pattern_properties,
+            "additionalProperties": _additional_properties,
+        },
+    )
+    return extended
+
+
+def _matches(pattern: str, text: str) -> bool | None:
+    """Whether ``pattern`` matches ``text``; None when it could not be told in time."""
+    try:
+        return patterns.search(pattern, text)
+    except patterns.PatternTimeout:
+        return None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> _Errors:
+    if not validator.is_type(instance, "string"):
+        return
+    matched = _matches(pattern, instance)
+    if matched is None:
+        yield jsonschema.ValidationError(
+            f"{instance[:80]!r} could not be checked against {pattern!r} in time (the pattern "
+            "backtracks); write a value that plainly matches it"
+        )
+    elif not matched:
+        yield jsonschema.ValidationError(f"{instance[:200]!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, properties: Mapping[str, Any], instance: Any, schema: Any
+) -> _Errors:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in properties.items():
+        for name, value in instance.items():
+            if _matches(pattern, name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+def _additional_properties(
+    validator: Any, additional: Any, instance: Any, schema: Mapping[str, Any]
+) -> _Errors:
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    name_patterns = list(schema.get("patternProperties", {}))
+    extras = [
+        name
+        for name in instance
+        if name not in known and not any(_matches(p, name) for p in name_patterns)
+    ]
+    if validator.is_type(additional, "object"):
+        for name in extras:
+            yield from validator.descend(instance[name], additional, path=name)
+    elif additional is False and extras:
+        listed = ", ".join(repr(name) for name in sorted(extras))
+        if name_patterns:
+            yield jsonschema.ValidationError(
+                f"{listed} {'does' if len(extras) == 1 else 'do'} not match any of the "
+                f"regexes: {', '.join(repr(p) for p in sorted(name_patterns))}"
+            )
+        else:
+            yield jsonschema.ValidationError(
+                f"Additional properties are not allowed ({listed} "
+                f"{'was' if len(extras) == 1 else 'were'} unexpected)"
+            )

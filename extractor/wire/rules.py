@@ -14,7 +14,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["ModelRules", "is_reasoning_model"]
+__all__ = ["DEFAULT_CONTEXT_WINDOW", "ModelRules", "is_reasoning_model"]
+
+DEFAULT_CONTEXT_WINDOW = 1_000_000
+# gpt-5.x: 400k tokens of context, of which up to 128k are output; the o-series: 200k.
+_OPENAI_INPUT_WINDOW = 272_000
 
 # "gpt-5", "gpt-5.1-mini", "o3", "o4-mini", optionally behind a gateway's "vendor/" prefix.
 _REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:gpt-5|o\d)")
@@ -33,10 +37,14 @@ class ModelRules:
     OpenAI API reject ``max_tokens`` and want ``max_completion_tokens``).
     ``sampling_needs_no_reasoning``: temperature/top_p are accepted only with
     ``reasoning_effort: "none"`` (gpt-5.x); when set, that effort is sent for the caller.
+    ``context_window``: the most prompt tokens the model takes; a request estimated larger is
+    refused before it is sent (None: no check). Unknown models get `DEFAULT_CONTEXT_WINDOW`,
+    as large as the largest common windows, so that only requests no model takes are refused.
     """
 
     token_param: str = "max_tokens"
     sampling_needs_no_reasoning: bool = False
+    context_window: int | None = None
 
     @classmethod
     def for_model(cls, model: str) -> ModelRules:
@@ -46,5 +54,9 @@ class ModelRules:
 @lru_cache(maxsize=256)
 def _rules_for(model: str) -> ModelRules:
     if is_reasoning_model(model):
-        return ModelRules(token_param="max_completion_tokens", sampling_needs_no_reasoning=True)
-    return ModelRules()
+        return ModelRules(
+            token_param="max_completion_tokens",
+            sampling_needs_no_reasoning=True,
+            context_window=_OPENAI_INPUT_WINDOW,
+        )
+    return ModelRules(context_window=DEFAULT_CONTEXT_WINDOW)
