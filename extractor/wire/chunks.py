@@ -4,8 +4,9 @@ The stream's habits, as the real API and common gateways show them: a first chun
 only the role, ``"usage": null`` on ordinary chunks, a last chunk with empty ``choices`` and
 the usage (sometimes followed by more chunks), tool-call arguments split over deltas that
 name their call by ``index``, refusals as ``refusal`` deltas, and errors as an ``{"error": ...}``
-event under HTTP 200. Judging the result (refusal, truncation, validity) is the extraction
-loop's job, on the assembled ``Completion``, exactly as for a non-streamed answer.
+(or Mistral's flat ``{"object": "error", ...}``) event under HTTP 200. Judging the result
+(refusal, truncation, validity) is the extraction loop's job, on the assembled ``Completion``,
+exactly as for a non-streamed answer.
 """
 
 from __future__ import annotations
@@ -83,8 +84,8 @@ class ChunkAssembler:
             raise self._error(
                 f"the stream sent an event that is not an object: {self._quote(data)}"
             )
-        if chunk.get("error") is not None or sse.event == "error":
-            raise self._error_event(chunk.get("error", chunk))
+        if chunk.get("error") is not None or sse.event == "error" or chunk.get("object") == "error":
+            raise self._error_event(chunk)
         if self.request_id is None:
             chunk_id = chunk.get("id")
             if isinstance(chunk_id, str) and chunk_id:  # "id": "" is no id
