@@ -193,7 +193,7 @@ def drive(sender: Sender, session: StreamSession) -> Generator[Any, None, None]:
                     for data in sender.iter_bytes(response):
                         yield from session.feed(data)
                 except httpx.TransportError as exc:
-                    raise session.broken(sender.endpoint.redact(_describe(exc))) from exc
+                    raise session.broken(sender.endpoint.redact(_describe(exc))) from None
                 yield from session.end(_since(started))
             finally:
                 response.close()
@@ -221,7 +221,7 @@ async def drive_async(sender: AsyncSender, session: StreamSession) -> AsyncGener
                         for event in session.feed(data):
                             yield event
                 except httpx.TransportError as exc:
-                    raise session.broken(sender.endpoint.redact(_describe(exc))) from exc
+                    raise session.broken(sender.endpoint.redact(_describe(exc))) from None
                 for event in session.end(_since(started)):
                     yield event
             finally:

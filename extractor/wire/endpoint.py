@@ -139,6 +139,8 @@ class Endpoint:
         return error_from_response(response, secret=self._key, clock=self._clock)
 
     def connection_error(self, exc: httpx.TransportError) -> APIConnectionError:
+        """The typed error for ``exc``, its text redacted. Raise it ``from None``: httpx's
+        error can name a header value, and a chained cause would print it unredacted."""
         return connection_error(exc, self.url, self._key)
 
     def too_large(self, response: httpx.Response) -> APIError:

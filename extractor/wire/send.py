@@ -65,7 +65,7 @@ class Sender:
             finally:
                 response.close()
         except httpx.TransportError as exc:
-            raise self.endpoint.connection_error(exc) from exc
+            raise self.endpoint.connection_error(exc) from None
         return self.endpoint.completion(response)
 
     def _read(self, response: httpx.Response) -> None:
@@ -79,12 +79,12 @@ class Sender:
         try:
             response = self.client.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise self.endpoint.connection_error(exc) from exc
+            raise self.endpoint.connection_error(exc) from None
         if response.is_error or not is_event_stream(response):
             try:
                 self._read(response)
             except httpx.TransportError as exc:
-                raise self.endpoint.connection_error(exc) from exc
+                raise self.endpoint.connection_error(exc) from None
             finally:
                 response.close()
         if response.is_error:
@@ -140,7 +140,7 @@ class AsyncSender:
             finally:
                 await response.aclose()
         except httpx.TransportError as exc:
-            raise self.endpoint.connection_error(exc) from exc
+            raise self.endpoint.connection_error(exc) from None
         return self.endpoint.completion(response)
 
     async def _read(self, response: httpx.Response) -> None:
@@ -154,12 +154,12 @@ class AsyncSender:
         try:
             response = await self.client.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise self.endpoint.connection_error(exc) from exc
+            raise self.endpoint.connection_error(exc) from None
         if response.is_error or not is_event_stream(response):
             try:
                 await self._read(response)
             except httpx.TransportError as exc:
-                raise self.endpoint.connection_error(exc) from exc
+                raise self.endpoint.connection_error(exc) from None
             finally:
                 await response.aclose()
         if response.is_error:
