@@ -28,7 +28,7 @@ from .core.target import list_target
 from .errors import ExtractionError
 from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
 from .streaming import AsyncExtractionStream, ExtractionStream, drive, drive_async
-from .wire.endpoint import Endpoint
+from .wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES, Endpoint
 from .wire.retry import RetryPolicy
 from .wire.rules import ModelRules
 from .wire.send import AsyncSender, Sender
@@ -53,6 +53,7 @@ class ExtractorOptions(DefaultOptions, total=False):
     prices: Mapping[str, Price] | None
     rules: ModelRules | None
     headers: Mapping[str, str] | None
+    max_response_bytes: int
     on_attempt: Callable[[Attempt], object] | None
     clock: Callable[[], float]
 
@@ -88,6 +89,7 @@ class _ExtractorBase:
             api_key=api_key,
             headers=options.get("headers"),
             clock=options.get("clock", time.time),
+            max_response_bytes=options.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES),
         )
         self._policy = RetryPolicy(
             max_transport_retries=options.get("max_transport_retries", 2),
@@ -321,7 +323,12 @@ class AsyncExtractor(_ExtractorBase):
                 body = loop.next_request()
                 started = time.perf_counter()
                 completion = await self.sender.send(body)
-                if loop.receive(completion, duration=time.perf_counter() - started):
+                duration = time.perf_counter() - started
+                if loop.is_heavy(completion):  # other tasks and signals keep running meanwhile
+                    done = await asyncio.to_thread(loop.receive, completion, duration=duration)
+                else:
+                    done = loop.receive(completion, duration=duration)
+                if done:
                     return loop.result()
         except ExtractionError as exc:
             loop.fail(exc)

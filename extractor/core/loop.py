@@ -40,7 +40,7 @@ from .result import Attempt, Extraction
 from .tokens import estimate_tokens
 from .validate import Invalid, check_depth
 
-__all__ = ["ECHO_LIMIT", "MAX_REPORTED", "ExtractionLoop"]
+__all__ = ["ECHO_LIMIT", "MAX_REPORTED", "ExtractionLoop", "cut_answer"]
 
 logger = logging.getLogger("extractor")
 
@@ -49,6 +49,9 @@ logger = logging.getLogger("extractor")
 ECHO_LIMIT = 64_000
 # ... and at most this many of its problems (an array of ten thousand wrong items).
 MAX_REPORTED = 50
+# Answers longer than this are judged off the event loop by the async driver: parsing and
+# validating them can take long enough to stall every other request of a batch job.
+HEAVY_ANSWER = 64_000
 
 T = TypeVar("T")
 
@@ -125,6 +128,11 @@ class ExtractionLoop(Generic[T]):
             return False
         self._record(completion, duration, (), repaired)
         return True
+
+    @staticmethod
+    def is_heavy(completion: Completion) -> bool:
+        """Whether judging ``completion`` may take long enough to stall an event loop."""
+        return len(completion.content or "") > HEAVY_ANSWER
 
     def fail(self, error: ExtractionError) -> ExtractionError:
         """Attach what this call spent to ``error`` (idempotent) and return it for raising."""
@@ -257,13 +265,20 @@ def _estimate(body: dict[str, Any]) -> int:
     return estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
 
 
+def cut_answer(text: str) -> str:
+    """An answer as it is handed on (in a re-ask, in the errors file): at most `ECHO_LIMIT`
+    characters, and a note of its full length when it was cut."""
+    if len(text) <= ECHO_LIMIT:
+        return text
+    return f"{text[:ECHO_LIMIT]}\n[... cut: the answer had {len(text):,} characters]"
+
+
 def _echo(completion: Completion) -> Completion:
-    """The rejected answer as the re-ask hands it back: cut to `ECHO_LIMIT` characters."""
+    """The rejected answer as the re-ask hands it back."""
     content = completion.content
     if content is None or len(content) <= ECHO_LIMIT:
         return completion
-    cut = f"{content[:ECHO_LIMIT]}\n[... cut: the answer had {len(content):,} characters]"
-    return dataclasses.replace(completion, content=cut)
+    return dataclasses.replace(completion, content=cut_answer(content))
 
 
 def _first(errors: Sequence[ErrorDetail]) -> Sequence[ErrorDetail]:

@@ -24,7 +24,7 @@ from .loop import ExtractionLoop
 from .partial import Snapshots
 from .result import ErrorDetail, Extraction
 from .target import WRAPPER_KEY
-from .validate import Invalid, TargetValidator
+from .validate import Invalid, TargetValidator, check_depth
 
 __all__ = [
     "Done",
@@ -200,16 +200,24 @@ class StreamSession:
                 if not isinstance(root, dict) or WRAPPER_KEY not in root:
                     return
                 root = root[WRAPPER_KEY]
-            events.append(Snapshot(self._snapshots.snapshot(root), self._attempt))
+            try:
+                snapshot = self._snapshots.snapshot(root)
+            except RecursionError:
+                # An answer nested past any schema: no previews; the loop refuses it at the end.
+                self._parser = None
+                return
+            events.append(Snapshot(snapshot, self._attempt))
 
     def _item(self, raw: Any) -> ItemReady[Any] | ItemInvalid:
         assert self._items is not None
         index = self._item_count
         self._item_count += 1
         plan = self.loop.plan
-        # Prepared as the loop prepares the whole answer (which is wrapped: a list target).
-        raw = plan.template.mode.prepare({WRAPPER_KEY: [raw]}, self.loop.target)[WRAPPER_KEY][0]
         try:
+            check_depth(raw)
+            # Prepared as the loop prepares the whole answer (which is wrapped: a list target).
+            prepared = plan.template.mode.prepare({WRAPPER_KEY: [raw]}, self.loop.target)
+            raw = prepared[WRAPPER_KEY][0]
             value = self._items.validate_python(raw, strict=plan.strict, context=plan.context)
         except Invalid as invalid:
             return ItemInvalid(index, invalid.details, raw, self._attempt)

@@ -62,6 +62,8 @@ def format_path(parts: Iterable[str | int]) -> str:
 def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
     """Raise `Invalid` if ``value`` is nested more than ``limit`` levels deep (without
     recursing: the point is to survive any depth)."""
+    if not isinstance(value, (dict, list)):
+        return
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()

@@ -70,8 +70,8 @@ class Sender:
 
     def _read(self, response: httpx.Response) -> None:
         """Read the whole body, up to the endpoint's ``max_response_bytes``."""
+        _check_length(response, self.endpoint)
         if not response.is_stream_consumed:
-            _check_length(response, self.endpoint)
             _set_content(response, b"".join(self.iter_bytes(response)))
 
     def _open_once(self, body: dict[str, Any]) -> httpx.Response:
@@ -145,8 +145,8 @@ class AsyncSender:
 
     async def _read(self, response: httpx.Response) -> None:
         """Read the whole body, up to the endpoint's ``max_response_bytes``."""
+        _check_length(response, self.endpoint)
         if not response.is_stream_consumed:
-            _check_length(response, self.endpoint)
             _set_content(response, b"".join([data async for data in self.iter_bytes(response)]))
 
     async def _open_once(self, body: dict[str, Any]) -> httpx.Response:
@@ -187,9 +187,14 @@ def _achunks(response: httpx.Response) -> AsyncIterator[bytes]:
 
 
 def _check_length(response: httpx.Response, endpoint: Endpoint) -> None:
-    """Refuse at once a body whose declared length is over the bound."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > endpoint.max_response_bytes:
+    """Refuse at once a body whose declared length (or, already in memory, whose length) is
+    over the bound."""
+    if response.is_stream_consumed:
+        size = len(response.content)
+    else:
+        declared = response.headers.get("content-length", "")
+        size = int(declared) if declared.isdigit() else 0
+    if size > endpoint.max_response_bytes:
         raise endpoint.too_large(response)
 
 
