@@ -26,9 +26,9 @@ from extractor.core.loop import ECHO_LIMIT, MAX_REPORTED
 from extractor.core.target import Target
 from extractor.jobs.inputs import Record
 from extractor.jobs.records import RecordProcessor
+from extractor.testing.wire import completion, sse
 from extractor.wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES
-from tests.corehelpers import BASE_URL, KEY, completion
-from tests.sse_fixtures import sse_bytes
+from tests.helpers import BASE_URL, KEY
 
 
 class Open(BaseModel):
@@ -75,7 +75,7 @@ def asynchronous(handler: Any, **kwargs: Any) -> AsyncExtractor:
 
 
 def streamed(content: str) -> Any:
-    body = sse_bytes(
+    body = sse(
         [
             {"choices": [{"index": 0, "delta": {"content": content}}]},
             {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},

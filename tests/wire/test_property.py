@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from extractor import AsyncExtractor, ExtractionError, Extractor
-from tests.corehelpers import BASE_URL, KEY
+from tests.helpers import BASE_URL, KEY
 
 
 class Person(BaseModel):

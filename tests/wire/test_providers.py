@@ -26,9 +26,9 @@ from extractor import (
     RateLimitError,
     ServerError,
 )
+from extractor.testing.wire import sse
 from extractor.wire.decode import read_usage
-from tests.corehelpers import KEY
-from tests.sse_fixtures import sse_bytes
+from tests.helpers import KEY
 
 PRICE = Price("1.80", "15.00")
 
@@ -420,7 +420,7 @@ def test_azure_base_url_keeps_its_query_after_the_path() -> None:
 
 # -- a body already in memory ---------------------------------------------------------------
 
-SSE = sse_bytes(
+SSE = sse(
     [
         {"choices": [{"index": 0, "delta": {"content": '{"name": '}}]},
         {"choices": [{"index": 0, "delta": {"content": '"Ada"}'}, "finish_reason": "stop"}]},

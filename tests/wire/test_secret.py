@@ -24,8 +24,9 @@ from extractor import (
     StreamError,
     ValidationFailed,
 )
+from extractor.testing.wire import completion
 from extractor.wire.secret import Secret, excerpt
-from tests.corehelpers import BASE_URL, KEY, completion
+from tests.helpers import BASE_URL, KEY
 
 B64 = base64.b64encode(KEY.encode()).decode()
 
