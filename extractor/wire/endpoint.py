@@ -31,8 +31,9 @@ from .secret import Secret, excerpt
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_BYTES", "Endpoint", "Secret"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# 32 MiB: a 128k-token answer is well under 1 MiB even with every character escaped.
-DEFAULT_MAX_RESPONSE_BYTES = 32 * 2**20
+# 8 MiB: a 128k-token answer is about half a megabyte, a few with every character escaped;
+# a batch job may hold one response per connection in memory.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
 
 
 class Endpoint:
