@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from batch import KEY, LAUNCHER, env  # noqa: E402
+from batch import KEY, peak_rss_mb  # noqa: E402
 
 from tests.fakeserver import ChatRequest, FakeServer, Reply, person_handler  # noqa: E402
 
@@ -119,15 +118,7 @@ def run(work: Path, server: FakeServer, schema: dict[str, Any], hostile: bool) -
     server.reset()
     argv = [sys.executable, "-m", "extractor", "batch", "in.jsonl", "--schema", "schema.json"]
     argv += ["-o", "out.jsonl", "--no-progress", "--base-url", server.base_url]
-    launched = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *argv],
-        cwd=work,
-        env=env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    code, kib, elapsed = launched.stdout.split()
+    peak_mb, seconds = peak_rss_mb(argv, work)  # raises unless the command exits 0
     done = _ids(work / "out.jsonl")
     failed = _ids(work / "out.errors.jsonl")
     filed = sorted(done + failed)
@@ -137,9 +128,8 @@ def run(work: Path, server: FakeServer, schema: dict[str, Any], hostile: bool) -
         assert KEY not in text, f"the key leaked into {name}"
     errors = work / "out.errors.jsonl"
     return {
-        "exit": int(code),
-        "seconds": float(elapsed),
-        "peak_mb": int(kib) / 1024,
+        "seconds": seconds,
+        "peak_mb": peak_mb,
         "done": len(done),
         "failed": sorted(failed),
         "errors_kb": (errors.stat().st_size / 1024) if errors.exists() else 0.0,
@@ -170,13 +160,13 @@ def main() -> None:
         peak = statistics.median(r["peak_mb"] for r in runs)
         last = runs[-1]
         print(
-            f"  {name:8s} {seconds:6.2f} s  {peak:6.1f} MB peak  exit {last['exit']}  "
+            f"  {name:8s} {seconds:6.2f} s  {peak:6.1f} MB peak  "
             f"{last['done']} answered, {len(last['failed'])} filed as errors "
             f"({last['errors_kb']:.1f} KB), {last['requests']} requests"
         )
         if last["failed"]:
             print(f"           errors: {', '.join(last['failed'])}")
-    print("Every record in exactly one file, and no key in either file, in every run.")
+    print("Each command exited 0, every record was in exactly one file, no key in either file.")
 
 
 if __name__ == "__main__":
