@@ -12,7 +12,7 @@ free to change between releases.
 from .client import AsyncExtractor, Extractor, ExtractorOptions
 from .core.cost import Cost, Price, Usage
 from .core.options import CallOptions
-from .core.result import Attempt, Extraction
+from .core.result import Attempt, ChunkFailure, Conflict, Extraction, Span
 from .errors import (
     APIConnectionError,
     APIError,
@@ -20,6 +20,7 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     BudgetExceeded,
+    ChunkFailed,
     ConfigurationError,
     ErrorDetail,
     ExtractionError,
@@ -62,7 +63,10 @@ __all__ = [
     "BadRequestError",
     "BudgetExceeded",
     "CallOptions",
+    "ChunkFailed",
+    "ChunkFailure",
     "ConfigurationError",
+    "Conflict",
     "Cost",
     "Done",
     "ErrorDetail",
@@ -88,6 +92,7 @@ __all__ = [
     "Restart",
     "ServerError",
     "Snapshot",
+    "Span",
     "StreamError",
     "StreamEvent",
     "TruncatedError",

@@ -110,8 +110,8 @@ def test_deep_answer_against_a_recursive_schema_ref() -> None:
 
 
 def test_nesting_within_the_limit_is_validated_and_dumps() -> None:
-    value = sync(Recorder(nested(150, "c"))).extract(RECURSIVE, "t")
-    assert json.dumps(value).count("{") == 151
+    value = sync(Recorder(nested(100, "c"))).extract(RECURSIVE, "t")
+    assert json.dumps(value).count("{") == 101
 
 
 async def test_deep_answer_async() -> None:
@@ -346,44 +346,53 @@ async def test_a_huge_answer_is_judged_off_the_event_loop() -> None:
 # -- requests no model takes ----------------------------------------------------------------
 
 
-def test_a_5_mb_record_is_refused_before_sending() -> None:
+def test_a_5_mb_record_streamed_is_refused_before_sending() -> None:
+    """A stream sends its text in one request (extract() would cut it into chunks)."""
     recorder = Recorder('{"x": 1}')
-    with pytest.raises(BadRequestError, match="context window") as info:
-        sync(recorder).extract(Open, "word " * 1_000_000)
+    with pytest.raises(BadRequestError, match="input tokens") as info:
+        sync(recorder).stream(Open, "word " * 1_000_000).until_done()
     assert info.value.code == "context_length_exceeded"
-    assert "Shorten the text or split it" in str(info.value)
+    assert "Cut the text" in str(info.value)
     assert recorder.bodies == []
+
+
+def test_5_mb_of_messages_are_refused_before_sending() -> None:
+    recorder = Recorder('{"x": 1}')
+    messages = [{"role": "user", "content": "word " * 1_000_000}]
+    with pytest.raises(BadRequestError, match="input tokens"):
+        sync(recorder).extract(Open, messages=messages)
+    assert recorder.bodies == []
+
+
+ENUM = {
+    "type": "object",
+    "properties": {"code": {"type": "string", "enum": [f"CODE-{i:06d}" for i in range(100_000)]}},
+}
 
 
 def test_a_schema_with_an_enum_of_100_000_values_is_refused_before_sending() -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string", "enum": [f"CODE-{i:06d}" for i in range(100_000)]}
-        },
-    }
     recorder = Recorder('{"code": "CODE-000001"}')
-    with pytest.raises(BadRequestError, match=r"context window of gpt-5\.1"):
-        sync(recorder).extract(schema, "t")
+    with pytest.raises(BadRequestError, match=r"more than gpt-5\.1 takes \(272,000"):
+        sync(recorder).extract(ENUM, "a short text")
     assert recorder.bodies == []
 
 
-def test_the_context_window_is_per_model_and_can_be_overridden() -> None:
+def test_the_window_is_per_model_and_can_be_overridden() -> None:
     recorder = Recorder('{"x": 1}')
-    text = "word " * 300_000  # about 375k tokens: over gpt-5.1's window, under the default
+    messages = [{"role": "user", "content": "word " * 300_000}]  # about 375k tokens
     with pytest.raises(BadRequestError):
-        sync(recorder).extract(Open, text)
-    sync(recorder, model="some-other-model").extract(Open, text)
-    sync(recorder, rules=ModelRules(context_window=None)).extract(Open, text)
-    with pytest.raises(BadRequestError, match=r"\(10,000 tokens\)"):
-        sync(recorder, rules=ModelRules(context_window=10_000)).extract(Open, text)
+        sync(recorder).extract(Open, messages=messages)
+    sync(recorder, model="gpt-4.1").extract(Open, messages=messages)  # takes 1M
+    sync(recorder, rules=ModelRules(input_tokens=2_000_000)).extract(Open, messages=messages)
+    with pytest.raises(BadRequestError, match=r"\(10,000 input tokens\)"):
+        sync(recorder, rules=ModelRules(input_tokens=10_000)).extract(Open, messages=messages)
     assert len(recorder.bodies) == 2
 
 
-async def test_a_batch_record_too_large_is_an_error_line_not_an_abort() -> None:
-    recorder = Recorder('{"x": 1}')
-    processor = RecordProcessor(asynchronous(recorder), Target.of(Open), {})
-    big = await processor.process(Record(line=1, id="big", text="word " * 1_000_000))
-    small = await processor.process(Record(line=2, id="small", text="t"))
-    assert big.line["error"]["type"] == "BadRequestError"
-    assert small.ok
+async def test_a_batch_record_that_cannot_be_sent_is_an_error_line_not_an_abort() -> None:
+    recorder = Recorder('{"code": "CODE-000001"}')
+    processor = RecordProcessor(asynchronous(recorder), Target.of(ENUM), {})
+    first = await processor.process(Record(line=1, id="a", text="t"))
+    second = await processor.process(Record(line=2, id="b", text="u"))
+    assert first.line["error"]["type"] == second.line["error"]["type"] == "BadRequestError"
+    assert recorder.bodies == []

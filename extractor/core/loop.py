@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import (
@@ -31,6 +31,7 @@ from ..errors import (
     TruncatedError,
     ValidationFailed,
 )
+from ..grounding import Grounding, TextIndex, ungrounded_details
 from ..parse import parse
 from . import prompt
 from .completion import Completion
@@ -38,7 +39,7 @@ from .cost import Cost, Usage
 from .plan import Budget, Plan
 from .result import Attempt, Extraction
 from .tokens import estimate_tokens
-from .validate import Invalid, check_depth
+from .validate import Invalid
 
 __all__ = ["ECHO_LIMIT", "MAX_REPORTED", "ExtractionLoop", "cut_answer"]
 
@@ -66,8 +67,13 @@ class ExtractionLoop(Generic[T]):
     """One call's conversation with the model, from first request to validated value."""
 
     value: T
+    #: With grounding on: the answer as plain data (unwrapped), and where its values are.
+    data: Any = None
+    grounding: Grounding | None = None
 
-    def __init__(self, plan: Plan[T]) -> None:
+    def __init__(self, plan: Plan[T], *, spent: Callable[[], Usage] | None = None) -> None:
+        """``spent`` gives what the whole call has spent, for the budget check, when this
+        loop is one of several (the chunks of a long text); by default this loop's usage."""
         self.plan = plan
         self.target = plan.target
         self._template = plan.template
@@ -77,6 +83,8 @@ class ExtractionLoop(Generic[T]):
         self._attempts: list[Attempt] = []
         self._usage = Usage()
         self._mode = plan.template.mode
+        self._spent = spent or (lambda: self._usage)
+        self._index: TextIndex | None = None
 
     @property
     def usage(self) -> Usage:
@@ -93,8 +101,8 @@ class ExtractionLoop(Generic[T]):
     def next_request(self) -> dict[str, Any]:
         """The JSON body of the next request; raises `BudgetExceeded` if it may not be sent."""
         body = self._template.body(self._reask)
-        if self.plan.context_window is not None:
-            self._check_window(self.plan.context_window, body)
+        if self.plan.input_tokens is not None:
+            self._check_window(self.plan.input_tokens, body)
         budget = self.plan.budget
         if budget.max_cost is not None or budget.max_total_tokens is not None:
             self._check_budget(budget, body)
@@ -118,6 +126,8 @@ class ExtractionLoop(Generic[T]):
             return False
         try:
             self.value, repaired = self._validate(completion.content)
+            if self.plan.ground:
+                self._ground(completion.content or "")
         except _Rejected as rejected:
             details = rejected.details
             self._record(completion, duration, details, rejected.repaired)
@@ -148,7 +158,20 @@ class ExtractionLoop(Generic[T]):
             cost=self.cost,
             attempts=tuple(self._attempts),
             model=self.plan.model,
+            spans=None if self.grounding is None else self.grounding.spans,
         )
+
+    def _ground(self, content: str) -> None:
+        """Find the answer's values in the source text; with ``require_grounding``, those not
+        found reject the answer like validation errors, so that the re-ask names them."""
+        self.data = self.target.unwrap_data(self._mode.prepare(parse(content).value, self.target))
+        if self._index is None:
+            self._index = TextIndex(self.plan.source or "")
+        self.grounding = self.target.ground(self.data, self._index)
+        if self.plan.require_grounding:
+            missing = ungrounded_details(self.grounding)
+            if missing:
+                raise _Rejected(missing)
 
     def _validate(self, content: str | None) -> tuple[T, bool]:
         if not content or not content.strip():
@@ -165,7 +188,6 @@ class ExtractionLoop(Generic[T]):
         except ParseError as exc:
             raise _Rejected([ErrorDetail("", f"not valid JSON: {exc}")]) from None
         try:
-            check_depth(parsed.value)
             data = self._mode.prepare(parsed.value, self.target)
             return self.target.validate(data, strict=strict, context=context), parsed.repaired
         except Invalid as invalid:
@@ -206,7 +228,7 @@ class ExtractionLoop(Generic[T]):
             self.plan.on_attempt(attempt)
 
     def _check_window(self, window: int, body: dict[str, Any]) -> None:
-        """Refuse a request no model call could take, before it costs anything."""
+        """Refuse a request the model cannot take, before it costs anything."""
         messages = body["messages"]
         # Each character is at most one token: most requests are cleared without an estimate.
         if sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str)) < window:
@@ -215,18 +237,19 @@ class ExtractionLoop(Generic[T]):
         if estimate > window:
             raise self.fail(
                 BadRequestError(
-                    f"the request is about {estimate:,} tokens, more than the context window "
-                    f"of {self.plan.model} ({window:,} tokens); nothing was sent. Shorten the "
-                    "text or split it over several calls, and keep the schema small (long "
-                    "enums, many fields). If the model takes more, give its size with "
-                    "rules=ModelRules(context_window=...).",
+                    f"the request is about {estimate:,} tokens, more than {self.plan.model} "
+                    f"takes ({window:,} input tokens); nothing was sent. Cut the text (extract() "
+                    "does it with chunk_size=; a stream sends the text whole), keep the schema "
+                    "small (long enums, many fields), or, if the model takes more, say so with "
+                    "rules=ModelRules(input_tokens=...).",
                     code="context_length_exceeded",
                 )
             )
 
     def _check_budget(self, budget: Budget, body: dict[str, Any]) -> None:
         estimate = _estimate(body)
-        spent = self._usage.total_tokens
+        usage = self._spent()
+        spent = usage.total_tokens
         if budget.max_total_tokens is not None and spent + estimate > budget.max_total_tokens:
             raise self.fail(
                 BudgetExceeded(
@@ -237,7 +260,7 @@ class ExtractionLoop(Generic[T]):
             )
         if budget.max_cost is not None and self.plan.price is not None:
             price = self.plan.price
-            spent_cost = price.cost(self._usage).amount
+            spent_cost = price.cost(usage).amount
             next_cost = price.cost(Usage(prompt_tokens=estimate)).amount
             if spent_cost + next_cost > budget.max_cost:
                 raise self.fail(

@@ -51,7 +51,10 @@ class Plan(Generic[T]):
     budget: Budget = Budget()
     retry_truncated: bool = False
     on_attempt: Callable[[Attempt], object] | None = None
-    context_window: int | None = None
+    source: str | None = None
+    ground: bool = False
+    require_grounding: bool = False
+    input_tokens: int | None = None
 
 
 class Planner:
@@ -86,8 +89,7 @@ class Planner:
 
     def plan(self, target: Any, text: str | None, call: CallOptions) -> Plan[Any]:
         """The plan of one call of ``target`` over ``text`` with the call's options."""
-        self.check(call)
-        options: CallOptions = {**self.defaults, **call}
+        options = self.options(call)
         model = options.get("model") or self.model
         resolved = Target.of(target)
         price = self.price_for(model)
@@ -97,10 +99,15 @@ class Planner:
                 f"max_cost needs a price for {model!r}: pass price=Price(input=..., output=...) "
                 "or prices={model: Price(...)} to the extractor."
             )
-        rules = self.rules or ModelRules.for_model(model)
+        ground = bool(options.get("ground") or options.get("require_grounding"))
+        if ground and text is None:
+            raise ConfigurationError(
+                "ground=True and require_grounding=True look values up in the text: pass the "
+                "source as text= (values read from messages= cannot be traced)."
+            )
         return Plan(
             target=resolved,
-            template=build_template(resolved, text, options, rules, model),
+            template=build_template(resolved, text, options, self.rules_for(model), model),
             model=model,
             max_retries=options.get("max_retries", self.max_retries),
             strict=options.get("strict"),
@@ -112,5 +119,17 @@ class Planner:
             ),
             retry_truncated=options.get("retry_truncated", False),
             on_attempt=self.on_attempt,
-            context_window=rules.context_window,
+            source=text,
+            ground=ground,
+            require_grounding=bool(options.get("require_grounding")),
+            input_tokens=self.rules_for(model).input_tokens,
         )
+
+    def options(self, call: CallOptions) -> CallOptions:
+        """The call's options over the extractor's defaults, checked."""
+        self.check(call)
+        return {**self.defaults, **call}
+
+    def rules_for(self, model: str) -> ModelRules:
+        """The rules ``model`` is sent with: the extractor's ``rules=``, else by its name."""
+        return self.rules or ModelRules.for_model(model)

@@ -16,7 +16,7 @@ from .result import ErrorDetail
 from .schema import render
 from .target import Target
 
-__all__ = ["feedback", "source_message", "system_message"]
+__all__ = ["feedback", "second_pass", "source_message", "system_message"]
 
 _VALUE_LIMIT = 80
 
@@ -87,3 +87,16 @@ def _truncate(value: Any) -> str:
     except ValueError:
         text = repr(value)
     return text if len(text) <= _VALUE_LIMIT else text[: _VALUE_LIMIT - 1] + "…"
+
+
+def second_pass(found: Any) -> str:
+    """The instruction of a second reading of the same text (``passes=2``): what the first
+    found, and to look for what it missed. Recall on long, dense texts is the weak point of a
+    single reading; the answers of both are merged."""
+    return (
+        "A first reading of this text already found this (JSON): "
+        + render(found)
+        + "\nRead the text again for what that reading missed: items it left out of lists and "
+        "values it left empty. Answer with the same schema; repeat what it found only where "
+        "the schema requires a value."
+    )

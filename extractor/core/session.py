@@ -24,7 +24,7 @@ from .loop import ExtractionLoop
 from .partial import Snapshots
 from .result import ErrorDetail, Extraction
 from .target import WRAPPER_KEY
-from .validate import Invalid, TargetValidator, check_depth
+from .validate import Invalid, TargetValidator
 
 __all__ = [
     "Done",
@@ -200,13 +200,7 @@ class StreamSession:
                 if not isinstance(root, dict) or WRAPPER_KEY not in root:
                     return
                 root = root[WRAPPER_KEY]
-            try:
-                snapshot = self._snapshots.snapshot(root)
-            except RecursionError:
-                # An answer nested past any schema: no previews; the loop refuses it at the end.
-                self._parser = None
-                return
-            events.append(Snapshot(snapshot, self._attempt))
+            events.append(Snapshot(self._snapshots.snapshot(root), self._attempt))
 
     def _item(self, raw: Any) -> ItemReady[Any] | ItemInvalid:
         assert self._items is not None
@@ -214,7 +208,6 @@ class StreamSession:
         self._item_count += 1
         plan = self.loop.plan
         try:
-            check_depth(raw)
             # Prepared as the loop prepares the whole answer (which is wrapped: a list target).
             prepared = plan.template.mode.prepare({WRAPPER_KEY: [raw]}, self.loop.target)
             raw = prepared[WRAPPER_KEY][0]

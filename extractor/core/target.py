@@ -19,6 +19,7 @@ import jsonschema
 import pydantic
 
 from ..errors import ConfigurationError
+from ..grounding import Grounding, TextIndex, ground
 from . import schema as schemas
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
 
@@ -94,6 +95,31 @@ class Target(Generic[T]):
         value = self.validator.validate_json(text, strict=strict, context=context)
         return self._unwrap(value)
 
+    @cached_property
+    def value_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the value the caller gets: inside the wrapper when wrapped (its
+        ``$ref``s point into `schema`)."""
+        return (
+            cast(dict[str, Any], self.schema["properties"][WRAPPER_KEY])
+            if self.wrapped
+            else self.schema
+        )
+
+    def ground(self, data: Any, text: str | TextIndex) -> Grounding:
+        """Where the values of ``data`` (plain data of the caller's value, unwrapped) are
+        written in ``text``."""
+        return ground(data, self.value_schema, text, root=self.schema)
+
+    def unwrap_data(self, data: Any) -> Any:
+        """The model's parsed answer without the wrapper (as plain data)."""
+        if self.wrapped and isinstance(data, dict):
+            return data.get(WRAPPER_KEY)
+        return data
+
+    def wrap_data(self, data: Any) -> Any:
+        """Plain data of the caller's value as the model's answer would hold it."""
+        return {WRAPPER_KEY: data} if self.wrapped else data
+
     def _unwrap(self, value: Any) -> T:
         if not self.wrapped:
             return cast(T, value)
@@ -104,14 +130,13 @@ class Target(Generic[T]):
     def plain(self, value: Any) -> Any:
         """A validated value as plain JSON data (unwrapped): what the batch output and
         ``extractor extract`` print."""
-        answer = self.to_answer(value)
-        return answer[WRAPPER_KEY] if self.wrapped else answer
+        return self.unwrap_data(self.to_answer(value))
 
     def to_answer(self, value: Any) -> Any:
         """The JSON the model should write for ``value``: how few-shot examples are shown."""
         if self.annotation is not None:
             value = _adapter(self.annotation).dump_python(value, mode="json")
-        return {WRAPPER_KEY: value} if self.wrapped else value
+        return self.wrap_data(value)
 
 
 @lru_cache(maxsize=256)

@@ -3,15 +3,15 @@ can act on: one ``ErrorDetail`` per problem, with a JSON path (``items[2].price`
 
 Two validators share one interface: pydantic for Python types, jsonschema for JSON Schemas.
 
-Validation must end, and end in an `Invalid` or a value, whatever the answer: an answer nested
-deeper than `MAX_DEPTH` is refused before any validator walks it (validators and
-``json.dumps`` recurse, and would die of ``RecursionError``), and schema patterns are matched
-in bounded time (`extractor.core.patterns`).
+Validation must end, and end in an `Invalid` or a value, whatever the answer: the parsers bound
+how deep a value can nest (`extractor.parse.MAX_DEPTH`; pydantic's own at 200), a validator
+that still recurses too deep (a user's, a format check) gives an `Invalid`, and schema
+patterns are matched in bounded time (`extractor.core.patterns`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -20,22 +20,14 @@ import pydantic
 from jsonschema.protocols import Validator
 
 from . import patterns
-from .result import ErrorDetail
+from .result import ErrorDetail, format_path
 
 __all__ = [
-    "MAX_DEPTH",
     "Invalid",
     "JSONSchemaValidator",
     "PydanticValidator",
     "TargetValidator",
-    "check_depth",
-    "format_path",
 ]
-
-# Levels of nesting an answer may have. pydantic's own JSON parser stops at 200, so both
-# paths to a value (pydantic's parser, or the lenient one) accept the same answers; no
-# extraction target needs more.
-MAX_DEPTH = 200
 
 
 class Invalid(Exception):
@@ -48,37 +40,11 @@ class Invalid(Exception):
         self.is_json = is_json
 
 
-def format_path(parts: Iterable[str | int]) -> str:
-    """``("items", 2, "price")`` → ``items[2].price``: what a person would write."""
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
-    """Raise `Invalid` if ``value`` is nested more than ``limit`` levels deep (without
-    recursing: the point is to survive any depth)."""
-    if not isinstance(value, (dict, list)):
-        return
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            raise Invalid([_too_deep(limit)])
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-
-
-def _too_deep(limit: int) -> ErrorDetail:
-    return ErrorDetail(
-        "",
-        f"the answer is nested more than {limit} levels deep; no answer to this schema needs "
-        "that. Write the object flat, as the schema describes it",
-    )
+_TOO_DEEP = ErrorDetail(
+    "",
+    "the answer is nested too deep to validate; no answer to this schema needs that. Write "
+    "the object flat, as the schema describes it",
+)
 
 
 class TargetValidator(Protocol):
@@ -99,7 +65,7 @@ class PydanticValidator:
         except pydantic.ValidationError as exc:
             raise Invalid(_pydantic_details(exc)) from None
         except RecursionError:  # a user's validator that recurses over the value
-            raise Invalid([_too_deep(MAX_DEPTH)]) from None
+            raise Invalid([_TOO_DEEP]) from None
 
     def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any:
         try:
@@ -136,7 +102,7 @@ class JSONSchemaValidator:
             with patterns.deadline():
                 errors = list(self._validator.iter_errors(data))
         except RecursionError:  # a recursive $ref walked deep, or a format check recursing
-            raise Invalid([_too_deep(MAX_DEPTH)]) from None
+            raise Invalid([_TOO_DEEP]) from None
         if errors:
             errors.sort(key=lambda e: list(e.absolute_path))
             raise Invalid(

@@ -39,7 +39,7 @@ from .keyindex import KeyIndex
 from .outputs import JsonlWriter, Prior, Spent, compact_errors, ok_keys, repair_tail, scan
 from .records import RecordOutcome, RecordProcessor
 
-__all__ = ["Job"]
+__all__ = ["Job", "carry"]
 
 _READ_CHUNK = 1000
 
@@ -129,9 +129,7 @@ class Job:
         out = JsonlWriter(config.output)
         errors = JsonlWriter(config.errors)
         try:
-            records = self._todo(self._stream, prior)
-            results = bounded(records, self._process, config.concurrency, stop=self._should_stop)
-            async for outcome in results:
+            async for outcome in self._outcomes(self._todo(self._stream, prior)):
                 self._account(outcome)
                 (out if outcome.ok else errors).write(outcome.line)
                 self.reporter.update(self.stats)
@@ -149,6 +147,13 @@ class Job:
         if self._input_done and self._yielded == self.stats.done:
             self.stats.stopped = None  # every record is in a file: a late Ctrl-C changed nothing
         return self.stats
+
+    def _outcomes(
+        self, todo: AsyncIterator[tuple[Record, Spent | None]]
+    ) -> AsyncIterator[RecordOutcome]:
+        """The records' outcomes as they finish. Here they run concurrently on this event
+        loop; another engine (`extractor.jobs.ray_job`) runs them elsewhere."""
+        return bounded(todo, self._process, self.config.concurrency, stop=self._should_stop)
 
     def _set_total(self) -> None:
         assert self._count is not None
@@ -221,7 +226,7 @@ class Job:
             self.stats.in_flight -= 1
             self._tasks.discard(task)
         if earlier is not None:
-            _carry(outcome, earlier)
+            carry(outcome, earlier)
         return outcome
 
     def _account(self, outcome: RecordOutcome) -> None:
@@ -262,7 +267,7 @@ def _record_key(record: Record) -> str:
     return id_key(None if record.problem is not None else record.id, record.line)
 
 
-def _carry(outcome: RecordOutcome, earlier: Spent) -> None:
+def carry(outcome: RecordOutcome, earlier: Spent) -> None:
     """A retried record's line carries what its earlier failures cost: the old line goes."""
     outcome.attempts += earlier.attempts
     outcome.usage += earlier.usage

@@ -16,6 +16,7 @@ from ..client import AsyncExtractor
 from ..core.cost import Cost, Usage
 from ..core.loop import cut_answer
 from ..core.options import CallOptions
+from ..core.result import spans_to_dict
 from ..core.target import Target
 from ..core.validate import Invalid
 from ..errors import (
@@ -144,12 +145,19 @@ class RecordProcessor:
         usage, cost = result.usage, self._cost(result.cost)
         answer = self.target.to_answer(result.value)
         line = {"id": record.id, "data": self.target.plain(result.value)}
+        if result.spans is not None:
+            line["spans"] = spans_to_dict(result.spans)
         outcome = RecordOutcome(True, line, attempts=len(result.attempts), usage=usage, cost=cost)
         outcome.answer = answer
         return outcome
 
     def _from_cache(self, record: Record, data: Any) -> RecordOutcome:
         outcome = RecordOutcome(True, {"id": record.id, "data": data}, cache_hit=True)
+        if self.options.get("ground") or self.options.get("require_grounding"):
+            # The cache keeps answers, not where they were found: look them up again (local,
+            # and the same text gives the same spans).
+            assert record.text is not None
+            outcome.line["spans"] = spans_to_dict(self.target.ground(data, record.text).spans)
         outcome.cost = self._cost(None)
         outcome.line["cached"] = True
         return outcome

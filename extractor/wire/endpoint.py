@@ -28,12 +28,26 @@ from .api_errors import connection_error, error_from_response
 from .decode import load_json, read_completion, request_id
 from .secret import Secret, excerpt
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RESPONSE_BYTES", "Endpoint", "Secret"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "Endpoint",
+    "Secret",
+    "resolve_key",
+]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # 8 MiB: a 128k-token answer is about half a megabyte, a few with every character escaped;
 # a batch job may hold one response per connection in memory.
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 2**20
+
+
+def resolve_key(api_key: str | None) -> Secret | None:
+    """The key given, or else the one in the environment; None when there is none."""
+    key = api_key or os.environ.get("EXTRACTOR_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    # A key file saved with CRLF, or pasted with a newline: the whitespace is not the key.
+    key = key.strip() if key else None
+    return Secret(key) if key else None
 
 
 class Endpoint:
@@ -59,10 +73,7 @@ class Endpoint:
             or DEFAULT_BASE_URL
         ).rstrip("/")
         self.url = _completions_url(self.base_url)
-        key = api_key or os.environ.get("EXTRACTOR_API_KEY") or os.environ.get("OPENAI_API_KEY")
-        # A key file saved with CRLF, or pasted with a newline: the whitespace is not the key.
-        key = key.strip() if key else None
-        self._key = Secret(key) if key else None
+        self._key = resolve_key(api_key)
         self.max_response_bytes = max_response_bytes
         self._extra_headers = dict(headers or {})
         self._headers: dict[str, str] | None = None

@@ -14,11 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["DEFAULT_CONTEXT_WINDOW", "ModelRules", "is_reasoning_model"]
-
-DEFAULT_CONTEXT_WINDOW = 1_000_000
-# gpt-5.x: 400k tokens of context, of which up to 128k are output; the o-series: 200k.
-_OPENAI_INPUT_WINDOW = 272_000
+__all__ = ["ModelRules", "is_reasoning_model"]
 
 # "gpt-5", "gpt-5.1-mini", "o3", "o4-mini", optionally behind a gateway's "vendor/" prefix.
 _REASONING_MODEL = re.compile(r"^(?:[\w.-]+/)?(?:gpt-5|o\d)")
@@ -37,26 +33,35 @@ class ModelRules:
     OpenAI API reject ``max_tokens`` and want ``max_completion_tokens``).
     ``sampling_needs_no_reasoning``: temperature/top_p are accepted only with
     ``reasoning_effort: "none"`` (gpt-5.x); when set, that effort is sent for the caller.
-    ``context_window``: the most prompt tokens the model takes; a request estimated larger is
-    refused before it is sent (None: no check). Unknown models get `DEFAULT_CONTEXT_WINDOW`,
-    as large as the largest common windows, so that only requests no model takes are refused.
+    ``input_tokens``: how many tokens of input the model takes (its context window less the
+    room kept for its answer); a longer text is cut into chunks instead of being refused.
     """
 
     token_param: str = "max_tokens"
     sampling_needs_no_reasoning: bool = False
-    context_window: int | None = None
+    input_tokens: int = 128_000
 
     @classmethod
     def for_model(cls, model: str) -> ModelRules:
         return _rules_for(model)
 
 
+# Input tokens by model family, as the providers' model pages give them; unknown models get
+# the default above, a size every current chat model takes.
+_INPUT_TOKENS = (
+    (re.compile(r"^(?:[\w.-]+/)?gpt-5"), 272_000),
+    (re.compile(r"^(?:[\w.-]+/)?gpt-4\.1"), 1_000_000),
+    (re.compile(r"^(?:[\w.-]+/)?o\d"), 200_000),
+)
+
+
 @lru_cache(maxsize=256)
 def _rules_for(model: str) -> ModelRules:
+    input_tokens = next((n for pattern, n in _INPUT_TOKENS if pattern.match(model)), 128_000)
     if is_reasoning_model(model):
         return ModelRules(
             token_param="max_completion_tokens",
             sampling_needs_no_reasoning=True,
-            context_window=_OPENAI_INPUT_WINDOW,
+            input_tokens=input_tokens,
         )
-    return ModelRules(context_window=DEFAULT_CONTEXT_WINDOW)
+    return ModelRules(input_tokens=input_tokens)
