@@ -9,7 +9,8 @@ ordinary records, the job holds:
 - ``pattern``: a value that makes the schema's ``^(a+)+$`` backtrack (40 a's and a "!");
 - ``huge``: a 200 MB answer with its content-length (refused before reading);
 - ``chunked``: a 200 MB answer sent chunked, without a length (read up to the bound);
-- ``big``: a 5 MB record (refused before sending: over the model's context window);
+- ``big``: a 5.6 MB record, over the model's input window: ``extract`` cuts it into chunks
+  that fit (about eleven requests of 136k tokens; a stream would refuse it unsent);
 - ``echo``: a 200 that is not a completion and echoes the Authorization header;
 - ``parts``: Mistral-style content parts (thinking, then text): answered;
 - ``xai``: reasoning billed outside completion_tokens: answered, usage as billed.
