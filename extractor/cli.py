@@ -30,7 +30,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+    _batch_api_arguments(batch)
 
     estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
     common(estimate)
@@ -143,6 +144,61 @@ def _parser() -> argparse.ArgumentParser:
     common(prompt)
     prompt.add_argument("--text", default="<the text to extract from>", help="a sample text")
     return parser
+
+
+def _batch_api_arguments(batch: argparse.ArgumentParser) -> None:
+    """``batch --batch-api``: the requests go through the provider's Batch API."""
+    group = batch.add_argument_group("Batch API (half price, answers within 24 hours)")
+    group.add_argument(
+        "--batch-api", action="store_true", help="send the requests through the Batch API"
+    )
+    group.add_argument(
+        "--batch-price-factor",
+        type=_amount,
+        default=Decimal("0.5"),
+        help="batch price as a fraction of the live price (default 0.5)",
+    )
+    group.add_argument(
+        "--reask-live", action="store_true", help="send re-asks to the live API, not a new batch"
+    )
+    group.add_argument(
+        "--poll-interval", type=float, default=30.0, help="seconds between polls (default 30)"
+    )
+    group.add_argument(
+        "--batch-max-requests", type=_positive, default=50_000, help=argparse.SUPPRESS
+    )
+    group.add_argument(
+        "--batch-max-bytes", type=_positive, default=200 * 1024 * 1024, help=argparse.SUPPRESS
+    )
+
+
+def _batch_api_job(
+    args: argparse.Namespace,
+    config: Any,
+    extractor: AsyncExtractor,
+    target: Target[Any],
+    client: httpx.AsyncClient,
+    **job: Any,
+) -> Any:
+    """The Batch API job of ``batch --batch-api``."""
+    from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
+    from .wire.endpoint import Endpoint
+
+    for flag, given in (("--cache", args.cache), ("--budget", args.budget)):
+        if given is not None:
+            raise ConfigurationError(f"{flag} is not available with --batch-api; drop one.")
+    endpoint = Endpoint(base_url=args.base_url, api_key=None)
+    return BatchApiJob(
+        config,
+        extractor,
+        target,
+        BatchApi(client, endpoint),
+        limits=BatchLimits(args.batch_max_requests, args.batch_max_bytes),
+        price_factor=args.batch_price_factor,
+        reask_live=args.reask_live,
+        poll_interval=args.poll_interval,
+        **job,
+    )
 
 
 def _positive(value: str) -> int:
@@ -394,6 +450,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             # No key is a configuration error: say so before any file is created.
             extractor.check_key()
             reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
+            if args.batch_api:
+                from .jobs.batch_api import batch_summary
+
+                batch_job = _batch_api_job(
+                    args, config, extractor, target, client, stream=stream, reporter=reporter,
+                    total=total,
+                )  # fmt: skip
+                return await _run_job(batch_job, extra=lambda: batch_summary(batch_job))
             cache = Cache(args.cache) if args.cache else None
             if cache is not None:
                 caches.append(cache)
@@ -473,9 +537,9 @@ def _batch_on_ray(
             cache.close()
 
 
-async def _run_job(job: Any) -> int:
-    """Run a batch job (either engine) with Ctrl-C and SIGTERM as its interrupt; print the
-    summary; the exit code."""
+async def _run_job(job: Any, *, extra: Callable[[], str] | None = None) -> int:
+    """Run a batch job (any engine) with Ctrl-C and SIGTERM as its interrupt; print the
+    summary (and the engine's ``extra`` lines); the exit code."""
     from .errors import JobAborted
     from .jobs.progress import summary
 
@@ -497,6 +561,8 @@ async def _run_job(job: Any) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
     print(summary(stats), file=sys.stderr)
+    if extra is not None:
+        print(extra(), file=sys.stderr)
     if stats.stopped == "interrupted":
         return EXIT_INTERRUPTED
     if stats.stopped == "budget":

@@ -75,9 +75,15 @@ class Target(Generic[T]):
             return _build_from_type(spec)
 
     @cached_property
+    def prompt_schema_data(self) -> Any:
+        """The schema as the model is shown it (`schema.for_prompt`): in the system prompt,
+        or as a tool's parameters."""
+        return schemas.for_prompt(self.schema)
+
+    @cached_property
     def prompt_schema(self) -> str:
         """The schema as the system prompt shows it."""
-        return schemas.render(schemas.compact(self.schema))
+        return schemas.render(self.prompt_schema_data)
 
     @cached_property
     def strict_schema(self) -> dict[str, Any]:

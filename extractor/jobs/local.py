@@ -37,7 +37,7 @@ from .config import JobConfig, Reporter, Stats
 from .inputs import Record, id_key, read_records
 from .keyindex import KeyIndex
 from .outputs import JsonlWriter, Prior, Spent, compact_errors, ok_keys, repair_tail, scan
-from .records import RecordOutcome, RecordProcessor
+from .records import RecordOutcome, RecordProcessor, account
 
 __all__ = ["Job", "carry"]
 
@@ -111,7 +111,8 @@ class Job:
 
     # -- the run -----------------------------------------------------------------------------
 
-    async def run(self) -> Stats:
+    def _open(self) -> tuple[Prior, JsonlWriter, JsonlWriter]:
+        """Repair the output files, read back what earlier runs did, and open them."""
         config = self.config
         for path in (config.output, config.errors):
             if repair_tail(path):
@@ -125,23 +126,17 @@ class Job:
         self.stats.job_cost = prior.spent.cost
         if self._count is not None:
             threading.Thread(target=self._set_total, daemon=True).start()
+        return prior, JsonlWriter(config.output), JsonlWriter(config.errors)
 
-        out = JsonlWriter(config.output)
-        errors = JsonlWriter(config.errors)
+    async def run(self) -> Stats:
+        prior, out, errors = self._open()
         try:
             async for outcome in self._outcomes(self._todo(self._stream, prior)):
                 self._account(outcome)
                 (out if outcome.ok else errors).write(outcome.line)
                 self.reporter.update(self.stats)
         finally:
-            out.close()
-            errors.close()
-            if config.retry_errors and prior.failed:
-                done = ok_keys(config.output)
-                compact_errors(config.errors, done)
-                done.close()
-            prior.ok.close()
-            self.reporter.close(self.stats)
+            self._close(prior, out, errors)
         if self._aborted is not None:
             raise self._aborted
         if self._input_done and self._yielded == self.stats.done:
@@ -154,6 +149,17 @@ class Job:
         """The records' outcomes as they finish. Here they run concurrently on this event
         loop; another engine (`extractor.jobs.ray_job`) runs them elsewhere."""
         return bounded(todo, self._process, self.config.concurrency, stop=self._should_stop)
+
+    def _close(self, prior: Prior, out: JsonlWriter, errors: JsonlWriter) -> None:
+        """Close the files; with ``--retry-errors``, drop the old lines of records now done."""
+        out.close()
+        errors.close()
+        if self.config.retry_errors and prior.failed:
+            done = ok_keys(self.config.output)
+            compact_errors(self.config.errors, done)
+            done.close()
+        prior.ok.close()
+        self.reporter.close(self.stats)
 
     def _set_total(self) -> None:
         assert self._count is not None
@@ -230,25 +236,7 @@ class Job:
         return outcome
 
     def _account(self, outcome: RecordOutcome) -> None:
-        line = outcome.line
-        line["attempts"] = outcome.attempts
-        line["usage"] = outcome.usage.to_dict()
-        line["cost"] = outcome.cost
-        if not outcome.ok:  # keep "raw" last, as it may be long
-            line["raw"] = line.pop("raw", None)
-        stats = self.stats
-        if outcome.ok:
-            stats.ok += 1
-        else:
-            stats.failed[outcome.error_type] += 1
-        stats.attempts += outcome.attempts
-        stats.usage += outcome.usage
-        stats.job_usage += outcome.usage
-        if outcome.cost is not None:
-            stats.cost += outcome.cost
-            stats.job_cost += outcome.cost
-        if outcome.cache_hit:
-            stats.cache_hits += 1
+        account(self.stats, outcome)
 
 
 def _duplicate(record: Record, first: int) -> Record:

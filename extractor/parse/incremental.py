@@ -57,6 +57,7 @@ from .rules import (
     _SMART,
     _STRING_STOP,
     _THOUSANDS,
+    _THREE_DIGITS,
     _UNQUOTED_STOP,
     _VALUE_START,
     _WAIT,
@@ -65,6 +66,7 @@ from .rules import (
     _last_is_container,
     _lenient_number,
     _look_after,
+    _match_after_comma,
     _match_lang,
     _match_word,
     _match_ws,
@@ -190,6 +192,9 @@ class IncrementalParser:
         self._costly = 0  # repairs counted against _MAX_COSTLY
         self._rewinds = 0
         self._unquoted_depth = 0  # brackets opened inside an unquoted string value
+        self._fed_tail = ""  # the last two characters fed
+        self._before_data = ""  # the two characters before the data being scanned, if known
+        self._after_digit_comma = False  # the word being read follows '1,' in an array
         self._key_bare = False  # the key just read was a bare word
         self._calls: set[int] = set()  # ids of the lists standing for NumberLong(...) and kin
 
@@ -235,7 +240,10 @@ class IncrementalParser:
         if checkpoint is not None:
             checkpoint.raw.append(data[checkpoint.raw_end - self._base :])
             checkpoint.raw_end = self._base + len(data)
+        # the two characters before ``data``: known unless some were carried over
+        self._before_data = "" if len(data) > len(chunk) else self._fed_tail
         self._run(data, final=False)
+        self._fed_tail = (self._fed_tail + chunk)[-2:]
         if self._partial_strings and self._grew:
             self._show_partial()
         return self._changed
@@ -253,6 +261,7 @@ class IncrementalParser:
         if self._error is not None:
             raise self._error
         data = self._carry
+        self._before_data = ""
         self._base = self._consumed - len(data)
         self._carry = ""
         self._changed = False
@@ -871,7 +880,7 @@ class IncrementalParser:
             pops = len(stack) - depth if depth >= 0 else 1
         elif type(top) is wanted and _last_is_container(top):
             pops = 0  # ']]' after a list in an object: the second one is a stray
-        elif wanted is list and self._reopen_last():
+        elif wanted is list and self._stray_after_list(s, pos) and self._reopen_last():
             self._mode = _AFTER  # '{"a": [1]], 2]}': the list goes on after a stray
             return pos + 1
         else:  # the fewest closings that leave open what follows needs, else drop the closer
@@ -1098,6 +1107,21 @@ class IncrementalParser:
         self._grew = True
         return end
 
+    def _stray_after_list(self, s: str, pos: int) -> bool:
+        """A ']' after a list in an object, then an item: a stray that closed the list early
+        ('{"a": [1]], 2]}'), or a typo for the object's '}' ('[{"a": [1]], {"b": 2}]')?
+        The item that follows tells: it is a sibling of the list's items, or of the object."""
+        top = self._stack[-1]
+        last = next(reversed(top.values()), None) if type(top) is dict else None
+        if type(last) is not list:
+            return False
+        nxt = s[_match_after_comma(s, pos + 1).end()]
+        kind = dict if nxt == "{" else list if nxt == "[" else None
+        sibling = type(last[-1]) if last else None
+        if sibling is not dict and sibling is not list:
+            sibling = None
+        return kind is sibling or kind is not dict
+
     def _reopen_last(self) -> bool:
         """Open again the list that is the open object's last value: what follows is an
         item, so the bracket that closed the list was a stray (``[[1]], {...}]``)."""
@@ -1185,6 +1209,9 @@ class IncrementalParser:
         self._word_start = self._base + pos
         self._parts = [m.group()]
         self._mode = _WORD
+        if not key and type(self._stack[-1]) is list:
+            before = s[pos - 2 : pos] if pos >= 2 else (self._before_data + s[:pos])[-2:]
+            self._after_digit_comma = before[:1] in _DIGITS and before[1:] == ","
         if end == len(s) and not final:
             return end
         return self._end_word(s, pos, end, final)
@@ -1321,6 +1348,12 @@ class IncrementalParser:
             return _DROPPED
         value = _lenient_number(token)
         if value is not _NOT_SCALAR:
+            if self._after_digit_comma and _THREE_DIGITS.fullmatch(token):
+                raise _Syntax(  # '[1,000, 2]': one thousand, or one and zero?
+                    f"'{token}' after a comma right after a number: digit groups or two"
+                    " numbers, it cannot tell; ask again",
+                    self._word_start - self._base,
+                )
             self._repair("number format")
         return value
 

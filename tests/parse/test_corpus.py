@@ -16,7 +16,6 @@ from .corpus import CASES, REFUSED, Case, same
 
 # Cases the parser does not recover yet: each fails today and must be removed once it passes.
 NOT_YET: set[str] = {
-    "[1,000, 2]",
     '("a", "b", "c")',
 }
 
