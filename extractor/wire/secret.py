@@ -36,11 +36,11 @@ class Secret:
     def __repr__(self) -> str:
         return REDACTED
 
-    def redact(self, text: str) -> str:
-        """``text`` with every form of the key replaced by ``<secret>``."""
+    def redact(self, text: str, marker: str = REDACTED) -> str:
+        """``text`` with every form of the key replaced by ``marker``."""
         for form in self._forms:
             if form in text:
-                text = text.replace(form, REDACTED)
+                text = text.replace(form, marker)
         return text
 
 
