@@ -13,7 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from extractor import AsyncExtractor, ExtractionError, Extractor
+from extractor import AsyncExtractor, ExtractionError, Extractor, JobAborted
+from extractor.core.target import Target
+from extractor.jobs.inputs import Record
+from extractor.jobs.records import RecordProcessor
 from tests.helpers import BASE_URL, KEY
 
 
@@ -266,3 +269,25 @@ def test_extract_many_gives_every_record_a_result_or_an_extraction_error(
     assert len(results) == 3
     for result in results:
         assert result.error is None or isinstance(result.error, ExtractionError)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=scripts, target=targets)
+def test_a_batch_record_gives_a_line_or_aborts_the_job_typed(
+    script: list[Any], target: Any
+) -> None:
+    """A batch record becomes its output line or error line, or stops the job with
+    `JobAborted` (bad key, no quota: every record would fail alike); nothing else."""
+    processor = RecordProcessor(async_extractor(Script(script)), Target.of(target), {})
+
+    async def run() -> None:
+        for line, text in enumerate(("a", "b"), 1):
+            try:
+                outcome = await processor.process(Record(line=line, id=text, text=text))
+            except JobAborted as aborted:
+                assert KEY not in str(aborted)
+                return
+            json.dumps(outcome.line, default=str)  # the line can be written
+            assert KEY not in json.dumps(outcome.line, default=str)
+
+    asyncio.run(run())
