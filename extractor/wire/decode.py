@@ -153,9 +153,10 @@ def content_text(content: Any) -> tuple[str | None, str | None]:
     return ("".join(texts) if texts else None), ("".join(reasoning) if reasoning else None)
 
 
-def read_completion(payload: Mapping[str, Any], request_id: str | None = None) -> Completion:
+def read_completion(payload: Any, request_id: str | None = None) -> Completion:
     """The first choice of a ``chat.completion`` object. The answer is the message content, or
     the arguments of the first tool call when there is one (tools mode)."""
+    payload = _mapping(payload)
     choices = payload.get("choices")
     choice = _mapping(choices[0]) if isinstance(choices, list) and choices else {}
     message = _mapping(choice.get("message"))

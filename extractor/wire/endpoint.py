@@ -72,7 +72,7 @@ class Endpoint:
             or os.environ.get("OPENAI_BASE_URL")
             or DEFAULT_BASE_URL
         ).rstrip("/")
-        self.url = _completions_url(self.base_url)
+        self.url = _join(self.base_url, "/chat/completions")
         self._key = resolve_key(api_key)
         self.max_response_bytes = max_response_bytes
         self._extra_headers = dict(headers or {})
@@ -115,6 +115,10 @@ class Endpoint:
                 "and headers= (header values must be ASCII)."
             ) from None
 
+    def url_for(self, path: str) -> str:
+        """The URL of another endpoint of the same API (``/files``, ``/batches``)."""
+        return _join(self.base_url, path)
+
     @property
     def secret(self) -> Secret | None:
         return self._key
@@ -150,10 +154,12 @@ class Endpoint:
     def error(self, response: httpx.Response) -> APIError:
         return error_from_response(response, secret=self._key, clock=self._clock)
 
-    def connection_error(self, exc: httpx.TransportError) -> APIConnectionError:
+    def connection_error(
+        self, exc: httpx.TransportError, url: str | None = None
+    ) -> APIConnectionError:
         """The typed error for ``exc``, its text redacted. Raise it ``from None``: httpx's
         error can name a header value, and a chained cause would print it unredacted."""
-        return connection_error(exc, self.url, self._key)
+        return connection_error(exc, url or self.url, self._key)
 
     def too_large(self, response: httpx.Response) -> APIError:
         """The error for a response larger than ``max_response_bytes``."""
@@ -166,13 +172,12 @@ class Endpoint:
         )
 
 
-def _completions_url(base_url: str) -> str:
-    """``{base_url}/chat/completions``, keeping a query (Azure's ``?api-version=``) after
-    the path."""
+def _join(base_url: str, path: str) -> str:
+    """``{base_url}{path}``, keeping a query (Azure's ``?api-version=``) after the path."""
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL as exc:
         raise ConfigurationError(f"base_url {base_url!r} is not a URL: {exc}.") from None
     if not url.query:
-        return base_url.rstrip("/") + "/chat/completions"
-    return str(url.copy_with(path=url.path.rstrip("/") + "/chat/completions"))
+        return base_url.rstrip("/") + path
+    return str(url.copy_with(path=url.path.rstrip("/") + path))

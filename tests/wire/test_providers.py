@@ -20,6 +20,7 @@ from extractor import (
     AsyncExtractor,
     BadRequestError,
     BudgetExceeded,
+    ConfigurationError,
     Extractor,
     NotFoundError,
     Price,
@@ -28,6 +29,7 @@ from extractor import (
 )
 from extractor.testing.wire import sse
 from extractor.wire.decode import read_usage
+from extractor.wire.endpoint import Endpoint
 from tests.helpers import KEY
 
 PRICE = Price("1.80", "15.00")
@@ -444,3 +446,21 @@ async def test_async_streaming_a_body_in_memory(headers: dict[str, str]) -> None
 
     async with asynchronous(handler).stream(Person, "t") as stream:
         assert (await stream.until_done()).value == Person(name="Ada")
+
+
+def test_other_endpoints_of_the_api_keep_the_query_too() -> None:
+    """The Batch API's /files and /batches are built the same way."""
+    endpoint = Endpoint(
+        base_url="https://res.openai.azure.com/openai?api-version=2024-10-21", api_key=KEY
+    )
+    assert endpoint.url_for("/files") == (
+        "https://res.openai.azure.com/openai/files?api-version=2024-10-21"
+    )
+    assert Endpoint(base_url="https://api.test/v1/", api_key=KEY).url_for("/batches") == (
+        "https://api.test/v1/batches"
+    )
+
+
+def test_a_base_url_that_is_not_a_url_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="is not a URL"):
+        Extractor(api_key=KEY, base_url="http://[::1")
