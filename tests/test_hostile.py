@@ -301,6 +301,15 @@ class BaseModelWithX(BaseModel):
     x: int
 
 
+def test_a_problem_quoting_a_huge_value_is_cut() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    recorder = Recorder(json.dumps({"n": "z" * 1_000_000}))
+    with pytest.raises(ValidationFailed) as info:
+        sync(recorder, max_retries=1).extract(schema, "t")
+    assert len(recorder.bodies[1]["messages"][-1]["content"]) < 2_000
+    assert len(str(info.value)) < 2_000
+
+
 def test_the_feedback_lists_a_bounded_number_of_problems() -> None:
     recorder = Recorder(json.dumps({"result": ["x"] * 10_000}))
     with pytest.raises(ValidationFailed) as info:

@@ -106,13 +106,22 @@ class JSONSchemaValidator:
         if errors:
             errors.sort(key=lambda e: list(e.absolute_path))
             raise Invalid(
-                [ErrorDetail(format_path(e.absolute_path), e.message, e.instance) for e in errors]
+                [
+                    ErrorDetail(format_path(e.absolute_path), _cut(e.message), e.instance)
+                    for e in errors
+                ]
             )
         return data
 
     def validate_json(self, text: str, *, strict: bool | None, context: Any) -> Any:
         # jsonschema has no parser of its own: the caller's lenient parse does the work.
         raise Invalid([], is_json=False)
+
+
+def _cut(message: str, limit: int = 300) -> str:
+    """jsonschema quotes the whole offending value in its messages (a megabyte string, a
+    thousand-item list): enough of it to recognise goes in the re-ask and the errors file."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 # -- jsonschema's pattern keywords, matched with `patterns.search` -----------------------------
