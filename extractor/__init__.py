@@ -37,6 +37,7 @@ from .errors import (
     TruncatedError,
     ValidationFailed,
 )
+from .grounding import inferred, render_html
 from .many import RecordResult
 from .parse import loads
 from .streaming import (
@@ -98,5 +99,7 @@ __all__ = [
     "TruncatedError",
     "Usage",
     "ValidationFailed",
+    "inferred",
     "loads",
+    "render_html",
 ]

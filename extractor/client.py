@@ -21,6 +21,7 @@ from typing_extensions import Self, Unpack
 from . import many
 from .core.cost import Price
 from .core.document import DOCUMENT_OPTIONS, ChunkJob, DocumentCall, plan_document
+from .core.document_stream import ItemsDocument
 from .core.loop import ExtractionLoop
 from .core.options import CallOptions, DefaultOptions, check_options
 from .core.plan import Plan, Planner
@@ -29,7 +30,14 @@ from .core.session import ItemEvent, StreamEvent, StreamSession
 from .core.target import list_target
 from .errors import ConfigurationError, ExtractionError
 from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
-from .streaming import AsyncExtractionStream, ExtractionStream, drive, drive_async
+from .streaming import (
+    AsyncExtractionStream,
+    ExtractionStream,
+    drive,
+    drive_async,
+    drive_chunks,
+    drive_chunks_async,
+)
 from .wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES, Endpoint
 from .wire.retry import RetryPolicy
 from .wire.rules import ModelRules
@@ -40,6 +48,8 @@ __all__ = ["AsyncExtractor", "Extractor", "ExtractorOptions"]
 T = TypeVar("T")
 
 DEFAULT_MODEL = "gpt-5.1"
+# What stream_items takes of the chunking options: it reads the chunks one by one, once.
+_ITEM_STREAM_OPTIONS = frozenset({"chunk_size", "chunk_overlap", "partial_ok"})
 DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 
 
@@ -127,6 +137,26 @@ class _ExtractorBase:
         """The exact JSON body the first request of this call would send."""
         return self.planner.plan(target, text, options).template.body()
 
+    def _refuse(self, options: CallOptions, names: Iterable[str]) -> None:
+        refused = sorted(set(names) & {**self.planner.defaults, **options}.keys())
+        if refused:
+            raise ConfigurationError(
+                f"stream() reads the text in one request and stream_items() chunk by chunk, "
+                f"once: {', '.join(refused)} apply to extract() and extract_result()."
+            )
+
+    def _items_document(
+        self, item: Any, text: str | None, options: CallOptions
+    ) -> ItemsDocument | None:
+        """``stream_items`` over a text in chunks, or None when it is read in one request."""
+        self._refuse(options, DOCUMENT_OPTIONS - _ITEM_STREAM_OPTIONS)
+        target, validator = list_target(item)
+        document = plan_document(self.planner, target, text, options)
+        if document is None:
+            return None
+        self.check_key()  # no API key: raise now, as extract() would, not on first use
+        return ItemsDocument(document, validator, secret=self._endpoint.secret)
+
     def _session(
         self,
         target: Any,
@@ -136,12 +166,7 @@ class _ExtractorBase:
         items: bool = False,
         partial_strings: bool = False,
     ) -> StreamSession:
-        refused = sorted(DOCUMENT_OPTIONS & {**self.planner.defaults, **options}.keys())
-        if refused:
-            raise ConfigurationError(
-                f"streams read the text in one request; {', '.join(refused)} "
-                "apply to extract() and extract_result(): use those for long texts."
-            )
+        self._refuse(options, DOCUMENT_OPTIONS - (_ITEM_STREAM_OPTIONS if items else set()))
         validator = None
         if items:
             target, validator = list_target(target)
@@ -233,8 +258,14 @@ class Extractor(_ExtractorBase):
                 except ExtractionError as exc:
                     job.fail(exc)
 
-        with ThreadPoolExecutor(max_workers=document.concurrency) as pool:
-            list(pool.map(run, document.jobs))
+        pool = ThreadPoolExecutor(max_workers=document.concurrency)
+        try:
+            for future in [pool.submit(run, job) for job in document.jobs]:
+                future.result()
+        except BaseException:  # Ctrl-C, or a bug: start no other chunk
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return document.result()
 
     def stream(
@@ -249,14 +280,18 @@ class Extractor(_ExtractorBase):
         `extractor.streaming`. Use it in a ``with`` block so that stopping early closes the
         connection."""
         session = self._session(target, text, options, partial_strings=partial_strings)
-        return ExtractionStream(session, drive(self.sender, session))
+        return ExtractionStream(session.loop, drive(self.sender, session))
 
     def stream_items(
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> ExtractionStream[ItemEvent[T], list[T]]:
-        """Each element of a list of ``item`` as soon as it is complete and validated."""
+        """Each element of a list of ``item`` as soon as it is complete and validated; over
+        a long text, chunk by chunk (see `extractor.core.document_stream`)."""
+        document = self._items_document(item, text, options)
+        if document is not None:
+            return ExtractionStream(document.document, drive_chunks(self.sender, document))
         session = self._session(item, text, options, items=True)
-        return ExtractionStream(session, drive(self.sender, session))
+        return ExtractionStream(session.loop, drive(self.sender, session))
 
     @overload
     def extract_many(
@@ -385,7 +420,13 @@ class AsyncExtractor(_ExtractorBase):
                     except ExtractionError as exc:
                         job.fail(exc)
 
-        await asyncio.gather(*(run(job) for job in document.jobs))
+        tasks = [asyncio.ensure_future(run(job)) for job in document.jobs]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # cancelled, or a bug: stop the other chunks too
+            for task in tasks:
+                task.cancel()
+            raise
         return document.result()
 
     def stream(
@@ -400,14 +441,19 @@ class AsyncExtractor(_ExtractorBase):
         `extractor.streaming`. Use it in an ``async with`` block so that stopping early closes
         the connection."""
         session = self._session(target, text, options, partial_strings=partial_strings)
-        return AsyncExtractionStream(session, drive_async(self.sender, session))
+        return AsyncExtractionStream(session.loop, drive_async(self.sender, session))
 
     def stream_items(
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> AsyncExtractionStream[ItemEvent[T], list[T]]:
-        """Each element of a list of ``item`` as soon as it is complete and validated."""
+        """Each element of a list of ``item`` as soon as it is complete and validated; over
+        a long text, chunk by chunk."""
+        document = self._items_document(item, text, options)
+        if document is not None:
+            events = drive_chunks_async(self.sender, document)
+            return AsyncExtractionStream(document.document, events)
         session = self._session(item, text, options, items=True)
-        return AsyncExtractionStream(session, drive_async(self.sender, session))
+        return AsyncExtractionStream(session.loop, drive_async(self.sender, session))
 
     @overload
     def extract_many(
