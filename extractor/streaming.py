@@ -203,7 +203,7 @@ def drive(sender: Sender, session: StreamSession) -> Generator[Any, None, None]:
                     decode = functools.partial(sender.endpoint.completion, response)
                     yield from session.whole(response.content, decode, _since(started))
                     continue
-                session.opened(request_id(response.headers))
+                session.opened(request_id(response.headers.raw))
                 try:
                     for data in sender.iter_bytes(response):
                         yield from session.feed(data)
@@ -230,7 +230,7 @@ async def drive_async(sender: AsyncSender, session: StreamSession) -> AsyncGener
                     for event in session.whole(response.content, decode, _since(started)):
                         yield event
                     continue
-                session.opened(request_id(response.headers))
+                session.opened(request_id(response.headers.raw))
                 try:
                     async for data in sender.iter_bytes(response):
                         for event in session.feed(data):

@@ -67,7 +67,7 @@ def error_from_response(
     if code is not None:
         code = excerpt(code, 100, secret)
     cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIError)
-    rid = request_id(response.headers)
+    rid = request_id(response.headers.raw)
     hint = _HINTS.get(cls, "")
     if cls is RateLimitError and code == "insufficient_quota":
         hint = "The account is out of quota: add credit or use another key."

@@ -131,7 +131,7 @@ class Endpoint:
         """The completion in a (fully read) response, or the typed error it stands for."""
         if response.is_error:
             raise self.error(response)
-        rid = request_id(response.headers)
+        rid = request_id(response.headers.raw)
         try:
             payload = load_json(response.content)
         except ValueError:
@@ -168,7 +168,7 @@ class Endpoint:
             f"(status {response.status_code}); reading stopped there. No extraction answer is "
             "that large: check the server, or raise max_response_bytes= if it really is.",
             status_code=response.status_code,
-            request_id=request_id(response.headers),
+            request_id=request_id(response.headers.raw),
         )
 
 
