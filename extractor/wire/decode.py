@@ -93,7 +93,7 @@ def usage_of(payload: Mapping[str, Any]) -> Any:
     usage = payload.get("usage")
     if not usage:
         groq = payload.get("x_groq")
-        usage = groq.get("usage") if isinstance(groq, Mapping) else None
+        usage = groq.get("usage") if isinstance(groq, dict) else None
     return usage
 
 
@@ -104,26 +104,21 @@ def read_usage(usage: Any) -> Usage:
     than prompt + completion, the difference is reasoning it billed outside
     ``completion_tokens``, and is added to both.
     """
-    if not isinstance(usage, Mapping):
+    if not isinstance(usage, dict):
         return Usage()
-    prompt_details = _mapping(usage.get("prompt_tokens_details"))
-    completion_details = _mapping(usage.get("completion_tokens_details"))
     prompt = _count(usage.get("prompt_tokens"))
     completion = _count(usage.get("completion_tokens"))
-    reasoning = _count(completion_details.get("reasoning_tokens"))
+    details = usage.get("completion_tokens_details")
+    reasoning = _count(details.get("reasoning_tokens")) if isinstance(details, dict) else 0
     hidden = _count(usage.get("total_tokens")) - prompt - completion
     if hidden > 0:
         completion += hidden
         reasoning = max(reasoning, hidden)
-    cached = _count(prompt_details.get("cached_tokens")) or _count(
-        usage.get("prompt_cache_hit_tokens")  # DeepSeek
-    )
-    return Usage(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cached_tokens=min(cached, prompt),
-        reasoning_tokens=min(reasoning, completion),
-    )
+    details = usage.get("prompt_tokens_details")
+    cached = _count(details.get("cached_tokens")) if isinstance(details, dict) else 0
+    if not cached:
+        cached = _count(usage.get("prompt_cache_hit_tokens"))  # DeepSeek
+    return Usage(prompt, completion, min(cached, prompt), min(reasoning, completion))
 
 
 def content_text(content: Any) -> tuple[str | None, str | None]:
@@ -165,7 +160,10 @@ def read_completion(payload: Any, request_id: str | None = None) -> Completion:
     choices = payload.get("choices")
     choice = _mapping(choices[0]) if isinstance(choices, list) and choices else {}
     message = _mapping(choice.get("message"))
-    content, reasoning = content_text(message.get("content"))
+    content: Any = message.get("content")
+    reasoning = None
+    if not isinstance(content, str):
+        content, reasoning = content_text(content)
     if reasoning is None:  # DeepSeek, vLLM and OpenRouter put it in a field of its own
         reasoning = _string(message.get("reasoning_content")) or _string(message.get("reasoning"))
     tool_call_id = None
@@ -242,8 +240,12 @@ def _problem(problem: Mapping[str, object]) -> str:
     return message
 
 
+_EMPTY: Mapping[str, Any] = {}
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    """``value`` if it is an object (JSON gives dicts), else an empty one."""
+    return value if isinstance(value, dict) else _EMPTY
 
 
 def _string(value: Any) -> str | None:
@@ -253,6 +255,8 @@ def _string(value: Any) -> str | None:
 
 def _count(value: Any) -> int:
     """A token count; anything that is not a non-negative number counts as zero."""
+    if type(value) is int:
+        return value if value > 0 else 0
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return 0
     try:
