@@ -61,7 +61,7 @@ LATENCY = 0.05
 # (actors, batch size) for Ray's own processor. Its stages each reserve a CPU per actor or task
 # by default, which would allow one actor here: they are given a tenth, as they mostly wait
 # on the network.
-RAY_CONFIGS = ((8, 16), (16, 8))
+RAY_CONFIGS = ((2, 16), (8, 16), (16, 16), (32, 8))
 _SMALL = {"num_cpus": 0.1}
 
 
@@ -116,7 +116,7 @@ def run_ray_cli(work: Path, server: FakeServer, records: int, address: str) -> f
     for name in ("out.jsonl", "out.errors.jsonl"):
         (work / name).unlink(missing_ok=True)
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [
             sys.executable, "-m", "extractor", "batch", "in.jsonl", "--schema", "person.json",
             "-o", "out.jsonl", "--concurrency", str(local.CONCURRENCY), "--no-progress",
@@ -125,9 +125,11 @@ def run_ray_cli(work: Path, server: FakeServer, records: int, address: str) -> f
         cwd=work,
         env=local.env(),
         capture_output=True,
-        check=True,
+        text=True,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"batch --engine ray exited with {done.returncode}:\n{done.stderr}")
     written = (work / "out.jsonl").read_bytes().count(b"\n")
     assert written == records, f"batch --engine ray wrote {written} of {records} records"
     return elapsed
@@ -148,6 +150,8 @@ def main() -> None:
             f"ray: {records} records, server latency {LATENCY * 1000:.0f} ms, "
             f"{os.cpu_count()} CPUs, local Ray with num_cpus=2"
         )
+        # Ray's workers import extractor from this checkout, as the drivers do.
+        os.environ["PYTHONPATH"] = str(ROOT)
         context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         address = context.address_info["gcs_address"]
         with FakeServer(latency=LATENCY) as server:

@@ -38,7 +38,7 @@ from .streaming import (
     drive_chunks,
     drive_chunks_async,
 )
-from .wire.endpoint import Endpoint
+from .wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES, Endpoint
 from .wire.retry import RetryPolicy
 from .wire.rules import ModelRules
 from .wire.send import AsyncSender, Sender
@@ -65,6 +65,7 @@ class ExtractorOptions(DefaultOptions, total=False):
     prices: Mapping[str, Price] | None
     rules: ModelRules | None
     headers: Mapping[str, str] | None
+    max_response_bytes: int
     on_attempt: Callable[[Attempt], object] | None
     clock: Callable[[], float]
 
@@ -102,6 +103,7 @@ class _ExtractorBase:
             api_key=api_key,
             headers=options.get("headers"),
             clock=options.get("clock", time.time),
+            max_response_bytes=options.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES),
         )
         self.planner = Planner(
             model=model or os.environ.get("EXTRACTOR_MODEL") or DEFAULT_MODEL,
@@ -131,7 +133,7 @@ class _ExtractorBase:
         return self.planner.max_retries
 
     def __repr__(self) -> str:
-        url = self._endpoint.url.removesuffix("/chat/completions")
+        url = self._endpoint.base_url
         return f"{type(self).__name__}(model={self.model!r}, base_url={url!r})"
 
     def check_key(self) -> None:
@@ -167,7 +169,7 @@ class _ExtractorBase:
         if document is None:
             return None
         self.check_key()  # no API key: raise now, as extract() would, not on first use
-        return ItemsDocument(document, validator)
+        return ItemsDocument(document, validator, secret=self._endpoint.secret)
 
     def _session(
         self,
@@ -184,7 +186,12 @@ class _ExtractorBase:
             target, validator = list_target(target)
         plan: Plan[Any] = self.planner.plan(target, text, options)
         self.check_key()  # no API key: raise now, as extract() would, not on first use
-        return StreamSession(ExtractionLoop(plan), items=validator, partial_strings=partial_strings)
+        return StreamSession(
+            ExtractionLoop(plan),
+            items=validator,
+            partial_strings=partial_strings,
+            secret=self._endpoint.secret,
+        )
 
 
 class Extractor(_ExtractorBase):
@@ -404,7 +411,12 @@ class AsyncExtractor(_ExtractorBase):
                 body = loop.next_request()
                 started = time.perf_counter()
                 completion = await self.sender.send(body)
-                if loop.receive(completion, duration=time.perf_counter() - started):
+                duration = time.perf_counter() - started
+                if loop.is_heavy(completion):  # other tasks and signals keep running meanwhile
+                    done = await asyncio.to_thread(loop.receive, completion, duration=duration)
+                else:
+                    done = loop.receive(completion, duration=duration)
+                if done:
                     return
         except ExtractionError as exc:
             loop.fail(exc)

@@ -44,6 +44,7 @@ from .core.session import (
     StreamSession,
 )
 from .errors import ExtractionError
+from .wire.decode import request_id
 from .wire.send import AsyncSender, Sender, is_event_stream
 
 __all__ = [
@@ -202,12 +203,12 @@ def drive(sender: Sender, session: StreamSession) -> Generator[Any, None, None]:
                     decode = functools.partial(sender.endpoint.completion, response)
                     yield from session.whole(response.content, decode, _since(started))
                     continue
-                session.opened(response.headers.get("x-request-id"))
+                session.opened(request_id(response.headers.raw))
                 try:
                     for data in sender.iter_bytes(response):
                         yield from session.feed(data)
                 except httpx.TransportError as exc:
-                    raise session.broken(_describe(exc)) from exc
+                    raise session.broken(sender.endpoint.redact(_describe(exc))) from None
                 yield from session.end(_since(started))
             finally:
                 response.close()
@@ -229,13 +230,13 @@ async def drive_async(sender: AsyncSender, session: StreamSession) -> AsyncGener
                     for event in session.whole(response.content, decode, _since(started)):
                         yield event
                     continue
-                session.opened(response.headers.get("x-request-id"))
+                session.opened(request_id(response.headers.raw))
                 try:
                     async for data in sender.iter_bytes(response):
                         for event in session.feed(data):
                             yield event
                 except httpx.TransportError as exc:
-                    raise session.broken(_describe(exc)) from exc
+                    raise session.broken(sender.endpoint.redact(_describe(exc))) from None
                 for event in session.end(_since(started)):
                     yield event
             finally:

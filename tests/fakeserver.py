@@ -86,6 +86,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     error: dict[str, Any] | None = None
     raw_body: bytes | None = None
+    raw_chunks: list[bytes] | None = None  # a 200 body sent chunked, piece by piece (no length)
     delay: float | None = None  # seconds before answering; None: the server's latency
     drop: bool = False  # close the connection without answering
     usage: tuple[int, int] | None = None  # (prompt, completion); None: estimated (wire.Answer)
@@ -325,7 +326,9 @@ class FakeServer:
             return True
         answer = self.bill_answer(chat, reply)
         completion_id, created = f"chatcmpl-{number}", int(time.time())
-        if payload.get("stream") is True and reply.raw_body is None:
+        if reply.raw_chunks is not None:
+            await self._stream(conn, writer, reply.raw_chunks, extra, "application/json")
+        elif payload.get("stream") is True and reply.raw_body is None:
             chunks = answer.chunks(
                 payload, id=completion_id, created=created, size=reply.chunk_chars
             )
@@ -402,12 +405,13 @@ class FakeServer:
         writer: asyncio.StreamWriter,
         events: list[bytes],
         headers: dict[str, str],
+        content_type: str = "text/event-stream; charset=utf-8",
     ) -> None:
         """A 200 event stream, each event written and drained on its own (chunked encoding:
         no content-length), so the client reads it piece by piece as from a real API."""
         with self._lock:
             self.statuses[200] += 1
-        head = [("content-type", "text/event-stream; charset=utf-8"), *headers.items()]
+        head = [("content-type", content_type), *headers.items()]
         writer.write(conn.send(h11.Response(status_code=200, headers=head)))
         for event in events:
             writer.write(conn.send(h11.Data(data=event)))

@@ -18,7 +18,8 @@ class Completion:
     """The first choice of a chat completion, reduced to what extraction needs.
 
     ``content`` is the text to parse: the message content, or in tools mode the forced tool
-    call's arguments (then ``tool_call_id`` is set, for the re-ask turn).
+    call's arguments (then ``tool_call_id`` is set, for the re-ask turn). ``reasoning`` is
+    thinking the provider sent with the answer (kept apart: it is not the answer).
     """
 
     content: str | None
@@ -27,3 +28,4 @@ class Completion:
     refusal: str | None = None
     request_id: str | None = None
     tool_call_id: str | None = None
+    reasoning: str | None = None

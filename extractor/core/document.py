@@ -103,7 +103,9 @@ def _automatic_size(
     overhead = estimate_tokens(target.prompt_schema) + estimate_tokens(
         options.get("instructions") or ""
     )
-    if text_tokens + overhead <= limit:
+    if text_tokens + overhead <= limit or overhead >= limit * _AUTO_SHARE:
+        # It fits; or no chunk would fit beside the prompt, and the one request is refused
+        # before it is sent (`ExtractionLoop` checks every request against the window).
         return None
     chars_per_token = len(text) / text_tokens
     return max(2, int((limit * _AUTO_SHARE - overhead) * chars_per_token))

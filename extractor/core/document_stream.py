@@ -26,6 +26,7 @@ import pydantic_core
 
 from ..errors import ExtractionError
 from ..grounding import ItemMerger, TextIndex, ground
+from ..wire.secret import Secret
 from .document import ChunkJob, DocumentCall
 from .result import ErrorDetail, Extraction
 from .session import Done, ItemInvalid, ItemReady, Restart, StreamSession
@@ -37,8 +38,11 @@ __all__ = ["ItemsDocument"]
 class ItemsDocument:
     """The items of a chunked text, each once, as the chunks' streams deliver them."""
 
-    def __init__(self, document: DocumentCall[Any], items: TargetValidator) -> None:
+    def __init__(
+        self, document: DocumentCall[Any], items: TargetValidator, secret: Secret | None = None
+    ) -> None:
         self.document = document
+        self._secret = secret
         self.jobs = document.jobs
         self._items = items
         self._merger = ItemMerger()
@@ -55,7 +59,7 @@ class ItemsDocument:
         self._index = TextIndex(job.chunk.text)
         self._merger.begin()
         self._completed.clear()
-        return StreamSession(loop, items=self._items)
+        return StreamSession(loop, items=self._items, secret=self._secret)
 
     def translate(self, job: ChunkJob, event: Any) -> list[Any]:
         """The events the caller sees for one event of the chunk's session."""

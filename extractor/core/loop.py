@@ -15,12 +15,14 @@ can be tested with plain `Completion` objects::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import (
+    BadRequestError,
     BudgetExceeded,
     ErrorDetail,
     ExtractionError,
@@ -39,9 +41,18 @@ from .result import Attempt, Extraction
 from .tokens import estimate_tokens
 from .validate import Invalid
 
-__all__ = ["ExtractionLoop"]
+__all__ = ["ECHO_LIMIT", "MAX_REPORTED", "ExtractionLoop", "cut_answer"]
 
 logger = logging.getLogger("extractor")
+
+# What a re-ask hands back: at most this many characters of the rejected answer (the model
+# writes a whole new answer anyway; a runaway one must not be sent back whole) ...
+ECHO_LIMIT = 64_000
+# ... and at most this many of its problems (an array of ten thousand wrong items).
+MAX_REPORTED = 50
+# Answers longer than this are judged off the event loop by the async driver: parsing and
+# validating them can take long enough to stall every other request of a batch job.
+HEAVY_ANSWER = 64_000
 
 T = TypeVar("T")
 
@@ -90,6 +101,8 @@ class ExtractionLoop(Generic[T]):
     def next_request(self) -> dict[str, Any]:
         """The JSON body of the next request; raises `BudgetExceeded` if it may not be sent."""
         body = self._template.body(self._reask)
+        if self.plan.input_tokens is not None:
+            self._check_window(self.plan.input_tokens, body)
         budget = self.plan.budget
         if budget.max_cost is not None or budget.max_total_tokens is not None:
             self._check_budget(budget, body)
@@ -116,14 +129,20 @@ class ExtractionLoop(Generic[T]):
             if self.plan.ground:
                 self._ground(completion.content or "")
         except _Rejected as rejected:
-            self._record(completion, duration, rejected.details, rejected.repaired)
+            details = rejected.details
+            self._record(completion, duration, details, rejected.repaired)
             if self._reasks >= self.plan.max_retries:
-                raise self.fail(self._exhausted(completion, rejected.details)) from None
+                raise self.fail(self._exhausted(completion, details)) from None
             self._reasks += 1
-            self._reask = self._template.reask(completion, prompt.feedback(rejected.details))
+            self._reask = self._template.reask(_echo(completion), prompt.feedback(_first(details)))
             return False
         self._record(completion, duration, (), repaired)
         return True
+
+    @staticmethod
+    def is_heavy(completion: Completion) -> bool:
+        """Whether judging ``completion`` may take long enough to stall an event loop."""
+        return len(completion.content or "") > HEAVY_ANSWER
 
     def fail(self, error: ExtractionError) -> ExtractionError:
         """Attach what this call spent to ``error`` (idempotent) and return it for raising."""
@@ -168,8 +187,8 @@ class ExtractionLoop(Generic[T]):
             parsed = parse(content)
         except ParseError as exc:
             raise _Rejected([ErrorDetail("", f"not valid JSON: {exc}")]) from None
-        data = self._mode.prepare(parsed.value, self.target)
         try:
+            data = self._mode.prepare(parsed.value, self.target)
             return self.target.validate(data, strict=strict, context=context), parsed.repaired
         except Invalid as invalid:
             raise _Rejected(invalid.details, repaired=parsed.repaired) from None
@@ -190,6 +209,7 @@ class ExtractionLoop(Generic[T]):
             errors=tuple(errors),
             repaired=repaired,
             duration=duration,
+            reasoning=completion.reasoning,
         )
         self._attempts.append(attempt)
         if logger.isEnabledFor(logging.DEBUG):
@@ -207,8 +227,27 @@ class ExtractionLoop(Generic[T]):
         if self.plan.on_attempt is not None:
             self.plan.on_attempt(attempt)
 
+    def _check_window(self, window: int, body: dict[str, Any]) -> None:
+        """Refuse a request the model cannot take, before it costs anything."""
+        messages = body["messages"]
+        # Each character is at most one token: most requests are cleared without an estimate.
+        if sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str)) < window:
+            return
+        estimate = _estimate(body)
+        if estimate > window:
+            raise self.fail(
+                BadRequestError(
+                    f"the request is about {estimate:,} tokens, more than {self.plan.model} "
+                    f"takes ({window:,} input tokens); nothing was sent. Cut the text (extract() "
+                    "does it with chunk_size=; a stream sends the text whole), keep the schema "
+                    "small (long enums, many fields), or, if the model takes more, say so with "
+                    "rules=ModelRules(input_tokens=...).",
+                    code="context_length_exceeded",
+                )
+            )
+
     def _check_budget(self, budget: Budget, body: dict[str, Any]) -> None:
-        estimate = estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
+        estimate = _estimate(body)
         usage = self._spent()
         spent = usage.total_tokens
         if budget.max_total_tokens is not None and spent + estimate > budget.max_total_tokens:
@@ -234,7 +273,7 @@ class ExtractionLoop(Generic[T]):
 
     def _exhausted(self, completion: Completion, errors: Sequence[ErrorDetail]) -> ValidationFailed:
         attempts = len(self._attempts)
-        listing = "\n".join(f"  - {error}" for error in errors)
+        listing = "\n".join(f"  - {error}" for error in _first(errors))
         return ValidationFailed(
             f"no conforming answer after {attempts} attempt{'s' * (attempts > 1)} "
             f"(max_retries={self.plan.max_retries}); the last answer's problems:\n{listing}\n"
@@ -242,6 +281,35 @@ class ExtractionLoop(Generic[T]):
             errors=errors,
             raw=completion.content,
         )
+
+
+def _estimate(body: dict[str, Any]) -> int:
+    """Estimated prompt tokens of a request body."""
+    return estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
+
+
+def cut_answer(text: str) -> str:
+    """An answer as it is handed on (in a re-ask, in the errors file): at most `ECHO_LIMIT`
+    characters, and a note of its full length when it was cut."""
+    if len(text) <= ECHO_LIMIT:
+        return text
+    return f"{text[:ECHO_LIMIT]}\n[... cut: the answer had {len(text):,} characters]"
+
+
+def _echo(completion: Completion) -> Completion:
+    """The rejected answer as the re-ask hands it back."""
+    content = completion.content
+    if content is None or len(content) <= ECHO_LIMIT:
+        return completion
+    return dataclasses.replace(completion, content=cut_answer(content))
+
+
+def _first(errors: Sequence[ErrorDetail]) -> Sequence[ErrorDetail]:
+    """At most `MAX_REPORTED` problems, and a line saying how many more there were."""
+    if len(errors) <= MAX_REPORTED:
+        return errors
+    more = ErrorDetail("", f"... and {len(errors) - MAX_REPORTED:,} more problems like these")
+    return [*errors[:MAX_REPORTED], more]
 
 
 def _refusal(completion: Completion) -> RefusalError:

@@ -54,6 +54,7 @@ class Plan(Generic[T]):
     source: str | None = None
     ground: bool = False
     require_grounding: bool = False
+    input_tokens: int | None = None
 
 
 class Planner:
@@ -125,6 +126,7 @@ class Planner:
             source=text,
             ground=ground,
             require_grounding=bool(options.get("require_grounding")),
+            input_tokens=self.rules_for(model).input_tokens,
         )
 
     def options(self, call: CallOptions) -> CallOptions:

@@ -53,7 +53,8 @@ class Attempt:
     """One request to the model and what became of its answer.
 
     ``errors`` is empty for the attempt that succeeded; ``repaired`` says the lenient parser
-    had to mend the JSON (fences, trailing commas...) before it could be validated.
+    had to mend the JSON (fences, trailing commas...) before it could be validated;
+    ``reasoning`` is the thinking a reasoning model sent along with its answer, if any.
     """
 
     number: int
@@ -64,6 +65,7 @@ class Attempt:
     errors: Sequence[ErrorDetail] = ()
     repaired: bool = False
     duration: float = 0.0
+    reasoning: str | None = None
 
     @property
     def ok(self) -> bool:

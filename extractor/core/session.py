@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from ..errors import ExtractionError, ParseError, StreamError
 from ..parse import IncrementalParser
 from ..wire.chunks import ChunkAssembler
+from ..wire.secret import Secret
 from ..wire.sse import ServerSentEvent, SSEDecoder
 from .completion import Completion
 from .loop import ExtractionLoop
@@ -108,8 +109,10 @@ class StreamSession:
         *,
         items: TargetValidator | None = None,
         partial_strings: bool = False,
+        secret: Secret | None = None,
     ) -> None:
         self.loop = loop
+        self._secret = secret
         self.finished = False
         self._items = items
         self._partial_strings = partial_strings
@@ -160,7 +163,7 @@ class StreamSession:
     def _begin(self) -> None:
         self._attempt = len(self.loop.attempts) + 1
         self._decoder = SSEDecoder()
-        self._assembler = ChunkAssembler()
+        self._assembler = ChunkAssembler(secret=self._secret)
         self._reset_parser()
 
     def _reset_parser(self) -> None:
@@ -209,9 +212,10 @@ class StreamSession:
         index = self._item_count
         self._item_count += 1
         plan = self.loop.plan
-        # Prepared as the loop prepares the whole answer (which is wrapped: a list target).
-        raw = plan.template.mode.prepare({WRAPPER_KEY: [raw]}, self.loop.target)[WRAPPER_KEY][0]
         try:
+            # Prepared as the loop prepares the whole answer (which is wrapped: a list target).
+            prepared = plan.template.mode.prepare({WRAPPER_KEY: [raw]}, self.loop.target)
+            raw = prepared[WRAPPER_KEY][0]
             value = self._items.validate_python(raw, strict=plan.strict, context=plan.context)
         except Invalid as invalid:
             return ItemInvalid(index, invalid.details, raw, self._attempt)

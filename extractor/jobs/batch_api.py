@@ -54,10 +54,10 @@ from ..errors import (
     OutputError,
 )
 from ..many import bounded
-from ..wire.api_errors import connection_error
-from ..wire.decode import read_completion
+from ..wire.decode import load_json, read_completion
 from ..wire.endpoint import Endpoint
 from ..wire.retry import RetryPolicy, is_retryable
+from ..wire.secret import excerpt
 from .config import JobConfig, Reporter, Stats
 from .inputs import Record, id_key
 from .local import Job, carry
@@ -106,7 +106,6 @@ class BatchApi:
     ) -> None:
         self._client = client
         self._endpoint = endpoint
-        self._base = endpoint.url.removesuffix("/chat/completions")
         self._retrying = (policy or RetryPolicy(max_transport_retries=6)).async_retrying(sleep)
 
     async def upload(self, data: bytes, name: str) -> str:
@@ -156,14 +155,15 @@ class BatchApi:
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         response: httpx.Response = await self._retrying(self._send, method, path, kwargs)
         try:
-            obj = response.json()
+            obj = load_json(response.content)
         except ValueError:
             obj = None
         if not isinstance(obj, dict):
+            text = excerpt(response.text, 200, self._endpoint.secret)
             raise APIError(
-                f"{method} {self._base}{path} answered {response.status_code} with something "
-                f"that is not a JSON object: {response.text[:200]!r}. Does this server offer "
-                "the Batch API?",
+                f"{method} {self._endpoint.url_for(path)} answered {response.status_code} with "
+                f"something that is not a JSON object: {text!r}. Does this server offer the "
+                "Batch API?",
                 status_code=response.status_code,
             )
         return obj
@@ -172,15 +172,14 @@ class BatchApi:
         headers = dict(self._endpoint.headers())
         if "files" in kwargs:
             headers.pop("Content-Type", None)  # httpx sets the multipart boundary
+        url = self._endpoint.url_for(path)
         try:
-            response = await self._client.request(
-                method, self._base + path, headers=headers, **kwargs
-            )
+            response = await self._client.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:
-            raise connection_error(exc, self._base + path) from exc
+            raise self._endpoint.connection_error(exc, url) from None
         if response.is_error:
             error = self._endpoint.error(response)
-            error.message = f"{method} {self._base}{path}: {error.message}"
+            error.message = f"{method} {url}: {error.message}"
             if isinstance(error, NotFoundError) and path in ("/files", "/batches"):
                 error.message += " Does this server offer the Batch API? If not, drop --batch-api."
             raise error
@@ -634,7 +633,7 @@ def _jsonl(data: bytes) -> Iterator[dict[str, Any]]:
     for raw in data.splitlines():
         if raw.strip():
             try:
-                row = json.loads(raw)
+                row = load_json(raw)
             except ValueError:
                 continue
             if isinstance(row, dict):

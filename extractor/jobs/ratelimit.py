@@ -12,7 +12,6 @@ Time is injected (``clock``, ``sleep``) so tests run without waiting.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -21,7 +20,8 @@ import httpx
 
 from ..core.tokens import request_tokens
 from ..wire.api_errors import retry_after
-from ..wire.decode import read_usage
+from ..wire.decode import load_json, read_usage, usage_of
+from ..wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = ["LimitedTransport", "Limiter", "RateLimiter"]
 
@@ -99,6 +99,10 @@ class RateLimiter:
         if self._tokens is not None and tokens:
             self._tokens.adjust(tokens)
 
+    def paused_for(self) -> float:
+        """Seconds until the current pause ends (0 when there is none)."""
+        return max(0.0, self._paused_until - self._clock())
+
 
 class Limiter(Protocol):
     """What `LimitedTransport` asks: a `RateLimiter` in this process, or the Ray engine's
@@ -128,7 +132,7 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         if response.status_code == 429:
             delay = retry_after(response.headers, time.time())
             self._limiter.pause(_DEFAULT_429_PAUSE if delay is None else delay)
-        elif estimate and response.status_code == 200:
+        elif estimate and response.status_code == 200 and not _declared_too_large(response):
             body = await response.aread()
             self._limiter.adjust(_billed_tokens(body) - estimate)
         return response
@@ -141,8 +145,16 @@ class LimitedTransport(httpx.AsyncBaseTransport):
 _DEFAULT_429_PAUSE = 1.0
 
 
+def _declared_too_large(response: httpx.Response) -> bool:
+    """A body that says it is larger than any answer: left unread here, for the sender to
+    refuse (reading it to count its tokens would hold it whole in memory)."""
+    declared = response.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > DEFAULT_MAX_RESPONSE_BYTES
+
+
 def _billed_tokens(body: bytes) -> int:
     try:
-        return read_usage(json.loads(body).get("usage")).total_tokens
-    except (ValueError, AttributeError, TypeError):
+        payload = load_json(body)
+    except ValueError:
         return 0
+    return read_usage(usage_of(payload)).total_tokens if isinstance(payload, dict) else 0

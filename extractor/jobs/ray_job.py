@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import ray
+from ray.exceptions import RayError
 
-from ..errors import JobAborted
+from ..errors import ExtractionError, JobAborted
 from .inputs import Record
 from .local import Job, carry
 from .outputs import Spent
@@ -72,6 +73,7 @@ class RayJob(Job):
         self.spec = spec
         self.workers = workers
         self._abandoned = asyncio.Event()
+        self._returned = 0  # rows that came back from Ray, this run
 
     def interrupt(self) -> None:
         super().interrupt()
@@ -85,7 +87,7 @@ class RayJob(Job):
 
     def _follow(self, status: CoordinatorStatus) -> None:
         """Take over what the coordinator decided for the whole cluster."""
-        self.stats.in_flight = status.admitted - status.records
+        self.stats.in_flight = max(0, status.admitted - self._returned)
         if status.stopped == "budget" and self.stats.stopped is None:
             self.stats.stopped = "budget"
             self.reporter.message(
@@ -100,21 +102,25 @@ class RayJob(Job):
         self, todo: AsyncIterator[tuple[Record, Spent | None]]
     ) -> AsyncIterator[RecordOutcome]:
         window: list[tuple[Record, Spent | None]] = []
-        async for item in todo:
-            record, _ = item
-            if record.problem is not None:  # an input error: no request, done here
-                yield await self._process(item)
-                continue
-            window.append(item)
-            if len(window) >= WINDOW:
+        try:
+            async for item in todo:
+                record, _ = item
+                if record.problem is not None:  # an input error: no request, done here
+                    yield await self._process(item)
+                    continue
+                window.append(item)
+                if len(window) >= WINDOW:
+                    async for outcome in self._run_window(window):
+                        yield outcome
+                    window = []
+                    if self._should_stop() or self._abandoned.is_set():
+                        return
+            if window and not self._should_stop():
                 async for outcome in self._run_window(window):
                     yield outcome
-                window = []
-                if self._should_stop() or self._abandoned.is_set():
-                    return
-        if window and not self._should_stop():
-            async for outcome in self._run_window(window):
-                yield outcome
+        finally:
+            if isinstance(todo, AsyncGenerator):
+                await todo.aclose()
 
     async def _run_window(
         self, window: list[tuple[Record, Spent | None]]
@@ -130,6 +136,7 @@ class RayJob(Job):
             if batch is None:
                 return
             for row in _rows(batch):
+                self._returned += 1
                 key = int(row[_KEY])
                 if not row["started"] or key in written:
                     continue  # not started: left for a rerun; already written: a retried batch
@@ -153,7 +160,13 @@ class RayJob(Job):
         if not fetch.done():
             fetch.add_done_callback(lambda done: done.exception())  # nobody waits any more
             return None
-        return fetch.result()
+        try:
+            return fetch.result()
+        except RayError as exc:  # the cluster, not a record: stop, keeping what is written
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            raise JobAborted(
+                ExtractionError(f"Ray failed: {reason}. The records written are kept; rerun.")
+            ) from exc
 
 
 def _rows(batch: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -153,7 +153,8 @@ class ExtractWorker:
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
-        limited = LimitedTransport(ShardedTransport(spec.concurrency), spec.limits.limiter())
+        self.limits = spec.limits.for_worker()
+        limited = LimitedTransport(ShardedTransport(spec.concurrency), self.limits.limiter)
         client = httpx.AsyncClient(transport=limited, timeout=httpx.Timeout(300, connect=10))
         extractor = AsyncExtractor(
             model=spec.model,
@@ -167,7 +168,6 @@ class ExtractWorker:
             extractor, Target.of(spec.target), spec.options, cache=cache
         )
         self._slots: asyncio.Semaphore | None = None
-        self._stopped = False
 
     async def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         if self._slots is None:  # created here, in the event loop Ray runs batches in
@@ -177,6 +177,7 @@ class ExtractWorker:
         rows = await asyncio.gather(
             *(self._one(record_id, text) for record_id, text in zip(ids, texts, strict=True))
         )
+        await self.limits.flush()
         columns: dict[str, list[Any]] = {self.spec.id_column: ids}
         for name in RESULT_COLUMNS:
             columns[name] = [row[name] for row in rows]
@@ -185,18 +186,14 @@ class ExtractWorker:
     async def _one(self, record_id: Any, text: Any) -> dict[str, Any]:
         assert self._slots is not None
         async with self._slots:
-            limits = self.spec.limits
-            if self._stopped or not await limits.admit():
-                self._stopped = True  # once stopped, a job never admits a record again
+            if not await self.limits.admit():
                 return _not_started()
-            record = _record(record_id, text)
             try:
-                outcome = await self.processor.process(record)
+                outcome = await self.processor.process(_record(record_id, text))
             except JobAborted as aborted:
-                self._stopped = True
-                await limits.abort(aborted.error)
+                await self.limits.abort(aborted.error)
                 return _not_started()
-            await limits.settle(outcome.usage, outcome.cost)
+            self.limits.spent(outcome.usage, outcome.cost)
             return _row(outcome)
 
 
@@ -212,11 +209,14 @@ def _record(record_id: Any, text: Any) -> Record:
 
 
 def _not_started() -> dict[str, Any]:
-    row = dict.fromkeys(RESULT_COLUMNS)
-    message = "not started: the job stopped (budget spent, interrupted, or aborted) before it"
-    row.update(ok=False, started=False, error_type=NOT_STARTED, error_message=message, attempts=0)
-    row.update(dict.fromkeys(("prompt_tokens", "completion_tokens"), 0))
-    row.update(cached_tokens=0, reasoning_tokens=0, cached=False)
+    """The row of a record the job stopped before (budget spent, Ctrl-C, or aborted): unpaid,
+    and left for a rerun."""
+    row = _row(RecordOutcome(False, {}, error_type=NOT_STARTED, cost=None))
+    row.update(
+        started=False,
+        error_type=NOT_STARTED,
+        error_message="not started: the job stopped (budget spent, interrupted, or aborted)",
+    )
     return row
 
 

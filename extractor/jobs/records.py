@@ -14,6 +14,7 @@ from typing import Any
 
 from ..client import AsyncExtractor
 from ..core.cost import Cost, Usage
+from ..core.loop import cut_answer
 from ..core.options import CallOptions
 from ..core.result import Extraction, spans_to_dict
 from ..core.target import Target
@@ -290,9 +291,12 @@ def _with_input(line: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _raw(exc: ExtractionError) -> str | None:
-    """The model's last output, for the errors file."""
+    """The model's last output, for the errors file, cut as in a re-ask (every resume reads
+    the errors file again)."""
     if isinstance(exc, ValidationFailed):
-        return exc.raw
-    if isinstance(exc, TruncatedError):
-        return exc.partial
-    return exc.attempts[-1].raw if exc.attempts else None
+        raw = exc.raw
+    elif isinstance(exc, TruncatedError):
+        raw = exc.partial
+    else:
+        raw = exc.attempts[-1].raw if exc.attempts else None
+    return None if raw is None else cut_answer(raw)

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from ..wire.secret import Secret
 from .exchange import ChunkedStream, SeenRequest, canonical_json, is_secret_header, redact_headers
 
 __all__ = ["Recorder", "ReplayMismatch", "Replayer", "cassette"]
@@ -144,8 +145,8 @@ class Recorder(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ) -> httpx.Response:
         entry = {"request": _request_entry(request), "response": _response_entry(response)}
         line = json.dumps(entry, ensure_ascii=False)
-        for secret in _secrets(request):
-            line = line.replace(secret, _REDACTED)
+        for secret in _secrets(request):  # in plain and base64 forms
+            line = Secret(secret).redact(line, _REDACTED)
         with self._lock, self.path.open("a", encoding="utf-8") as file:
             file.write(line + "\n")
             file.flush()

@@ -1,10 +1,13 @@
 """Errors from responses: an HTTP error status, or a request that got no answer, turned into
 the library's typed `APIError`, with the server's own message, code, request id and requested
-delay (``retry-after``)."""
+delay (``retry-after``).
+
+Error bodies come in several shapes (`extractor.wire.decode.describe_error` reads them).
+Every text taken from a body or a transport error is redacted before it is cut to length.
+"""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -22,9 +25,12 @@ from ..errors import (
     RateLimitError,
     ServerError,
 )
-from .secret import Secret
+from .decode import describe_error, load_json, request_id
+from .secret import Secret, excerpt
 
 __all__ = ["connection_error", "error_from_response", "retry_after"]
+
+_MESSAGE_LIMIT = 500
 
 _STATUS_ERRORS: Mapping[int, type[APIError]] = {
     400: BadRequestError,
@@ -57,24 +63,25 @@ def error_from_response(
     """The typed error for an error response (its body must have been read)."""
     status = response.status_code
     message, code = _error_body(response)
-    if secret is not None:
-        message = secret.redact(message)
+    message = excerpt(message, _MESSAGE_LIMIT, secret)
+    if code is not None:
+        code = excerpt(code, 100, secret)
     cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else APIError)
-    request_id = response.headers.get("x-request-id")
+    rid = request_id(response.headers.raw)
     hint = _HINTS.get(cls, "")
     if cls is RateLimitError and code == "insufficient_quota":
         hint = "The account is out of quota: add credit or use another key."
     text = f"{status} {response.reason_phrase or ''}".strip() + f": {message}"
     if code:
         text += f" (code: {code})"
-    if request_id:
-        text += f" [request id: {request_id}]"
+    if rid:
+        text += f" [request id: {rid}]"
     should_retry = response.headers.get("x-should-retry")
     return cls(
         f"{text}. {hint}".rstrip(),
         status_code=status,
         code=code,
-        request_id=request_id,
+        request_id=rid,
         retry_after=retry_after(response.headers, clock()),
         should_retry=None if should_retry is None else should_retry.lower() == "true",
     )
@@ -82,16 +89,10 @@ def error_from_response(
 
 def _error_body(response: httpx.Response) -> tuple[str, str | None]:
     try:
-        payload = response.json()
+        payload = load_json(response.content)
     except ValueError:
-        return (response.text.strip()[:500] or "no details given"), None
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict):
-        code = error.get("code") or error.get("type")
-        return str(error.get("message") or "no details given"), None if code is None else str(code)
-    if isinstance(error, str):
-        return error, None
-    return json.dumps(payload)[:500], None
+        return (response.text.strip() or "no details given"), None
+    return describe_error(payload)
 
 
 def retry_after(headers: httpx.Headers, now: float) -> float | None:
@@ -116,14 +117,17 @@ def retry_after(headers: httpx.Headers, now: float) -> float | None:
         return None
 
 
-def connection_error(exc: httpx.TransportError, url: str) -> APIConnectionError:
-    """The typed error for a request that got no answer."""
+def connection_error(
+    exc: httpx.TransportError, url: str, secret: Secret | None = None
+) -> APIConnectionError:
+    """The typed error for a request that got no answer (httpx's own text is redacted: it
+    can quote a header value)."""
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(
             f"the request to {url} timed out ({type(exc).__name__}). Raise timeout= or try "
             "again later."
         )
+    cause = excerpt(str(exc) or "connection failed", _MESSAGE_LIMIT, secret)
     return APIConnectionError(
-        f"could not reach {url}: {type(exc).__name__}: {exc or 'connection failed'}. Check the "
-        "network and base_url."
+        f"could not reach {url}: {type(exc).__name__}: {cause}. Check the network and base_url."
     )

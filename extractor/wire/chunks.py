@@ -4,22 +4,21 @@ The stream's habits, as the real API and common gateways show them: a first chun
 only the role, ``"usage": null`` on ordinary chunks, a last chunk with empty ``choices`` and
 the usage (sometimes followed by more chunks), tool-call arguments split over deltas that
 name their call by ``index``, refusals as ``refusal`` deltas, and errors as an ``{"error": ...}``
-event under HTTP 200. Judging the result (refusal, truncation, validity) is the extraction
-loop's job, on the assembled ``Completion``, exactly as for a non-streamed answer.
+(or Mistral's flat ``{"object": "error", ...}``) event under HTTP 200. Judging the result
+(refusal, truncation, validity) is the extraction loop's job, on the assembled ``Completion``,
+exactly as for a non-streamed answer.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-
-import pydantic_core
 
 from ..core.completion import Completion
 from ..core.cost import Usage
 from ..errors import StreamError
-from .decode import read_usage
+from .decode import content_text, describe_error, load_json, read_usage, usage_of
+from .secret import Secret, excerpt
 from .sse import ServerSentEvent
 
 __all__ = ["ChunkAssembler", "Delta"]
@@ -36,16 +35,6 @@ class Delta(NamedTuple):
 _NOTHING = Delta("")
 
 
-def _loads(data: str) -> Any:
-    """Parse one chunk. pydantic-core's parser is three times as fast as ``json.loads`` on
-    chunk-sized documents, which matters at thousands of chunks per answer; it rejects lone
-    surrogate escapes, which ``json.loads`` accepts."""
-    try:
-        return pydantic_core.from_json(data)
-    except ValueError:
-        return json.loads(data)
-
-
 class _ToolCall:
     __slots__ = ("arguments", "id")
 
@@ -58,16 +47,21 @@ class ChunkAssembler:
     """Feed it every event of one response; read ``completion()`` once the stream has ended.
 
     The answer is the message content, or, once a tool call appears, the arguments of the
-    lowest-indexed call: the same choice `read_completion` makes.
+    lowest-indexed call: the same choice `read_completion` makes. Content sent as typed parts
+    (Mistral's ``thinking`` and ``text``) gives its text parts to the answer and its thinking
+    to ``reasoning``. Every error message built from what the server sent is redacted with
+    ``secret``.
     """
 
-    def __init__(self, request_id: str | None = None) -> None:
+    def __init__(self, request_id: str | None = None, secret: Secret | None = None) -> None:
         self.request_id = request_id
+        self.secret = secret
         self.usage = Usage()
         self.finish_reason: str | None = None
         self.done = False
         self._content: list[str] = []
         self._refusal: list[str] = []
+        self._reasoning: list[str] = []
         self._content_seen = False  # null content stays None in the Completion, as unstreamed
         self._tools: dict[int, _ToolCall] = {}
         self._answer_tool: int | None = None
@@ -80,31 +74,39 @@ class ChunkAssembler:
             self.done = True
             return _NOTHING
         try:
-            chunk = _loads(data)
+            chunk = load_json(data)
         except ValueError:
             if sse.event == "error":
-                raise self._error_event(data[:500]) from None
-            message = f"the stream sent an event that is not JSON: {data[:200]!r}"
+                raise self._error_event(data) from None
+            message = f"the stream sent an event that is not JSON: {self._quote(data)}"
             raise self._error(message) from None
         if not isinstance(chunk, dict):
-            raise self._error(f"the stream sent an event that is not an object: {data[:200]!r}")
-        if chunk.get("error") is not None or sse.event == "error":
-            raise self._error_event(chunk.get("error", chunk))
-        if self.request_id is None and isinstance(chunk.get("id"), str):
-            self.request_id = chunk["id"]
-        if chunk.get("usage"):
-            self.usage = read_usage(chunk["usage"])
-        for choice in chunk.get("choices") or ():
-            if choice.get("index", 0) == 0:
+            raise self._error(
+                f"the stream sent an event that is not an object: {self._quote(data)}"
+            )
+        if chunk.get("error") is not None or sse.event == "error" or chunk.get("object") == "error":
+            raise self._error_event(chunk)
+        if self.request_id is None:
+            chunk_id = chunk.get("id")
+            if isinstance(chunk_id, str) and chunk_id:  # "id": "" is no id
+                self.request_id = chunk_id
+        usage = usage_of(chunk)
+        if usage:
+            self.usage = read_usage(usage)
+        choices = chunk.get("choices")
+        if not isinstance(choices, list):
+            return _NOTHING
+        for choice in choices:
+            if isinstance(choice, dict) and choice.get("index", 0) == 0:
                 delta = choice.get("delta")
                 if (  # the common chunk: a piece of content and nothing else
-                    delta
+                    type(delta) is dict
                     and len(delta) == 1
                     and self._answer_tool is None
                     and not choice.get("finish_reason")
                 ):
                     content = delta.get("content")
-                    if content:
+                    if content and type(content) is str:
                         self._content_seen = True
                         self._content.append(content)
                         return Delta(content)
@@ -112,30 +114,50 @@ class ChunkAssembler:
         return _NOTHING
 
     def _choice(self, choice: Mapping[str, Any]) -> Delta:
-        if choice.get("finish_reason"):
-            self.finish_reason = choice["finish_reason"]
-        delta: Mapping[str, Any] = choice.get("delta") or {}
-        if delta.get("refusal") is not None:
+        finish_reason = choice.get("finish_reason")
+        if finish_reason and isinstance(finish_reason, str):
+            self.finish_reason = finish_reason
+        delta = choice.get("delta")
+        if not isinstance(delta, Mapping):
+            return _NOTHING
+        if isinstance(delta.get("refusal"), str):
             self._refusal.append(delta["refusal"])
+        for field in ("reasoning_content", "reasoning"):  # DeepSeek, vLLM, OpenRouter
+            if isinstance(delta.get(field), str):
+                self._reasoning.append(delta[field])
         source_before = self._answer_tool
         answer = self._answer()
         shown = len(answer)
         if delta.get("content") is not None:
-            self._content_seen = True
-            self._content.append(delta["content"])
-        for call in delta.get("tool_calls") or ():
-            index = int(call.get("index", 0))
-            tool = self._tools.setdefault(index, _ToolCall())
-            tool.id = call.get("id") or tool.id
-            arguments = (call.get("function") or {}).get("arguments")
-            if arguments:
-                tool.arguments.append(arguments)
-            if self._answer_tool is None or index < self._answer_tool:
-                self._answer_tool = index
+            text, reasoning = content_text(delta["content"])
+            if reasoning:
+                self._reasoning.append(reasoning)
+            if text is not None:
+                self._content_seen = True
+                self._content.append(text)
+        tool_calls = delta.get("tool_calls")
+        for call in tool_calls if isinstance(tool_calls, list) else ():
+            if isinstance(call, dict):
+                self._tool_call(call)
         if self._answer_tool != source_before:
             # The answer moved to a tool call: what was shown before was not the answer.
             return Delta("".join(self._answer()), reset=True)
         return Delta("".join(answer[shown:])) if len(answer) > shown else _NOTHING
+
+    def _tool_call(self, call: Mapping[str, Any]) -> None:
+        index = call.get("index", 0)
+        if type(index) is not int:
+            index = 0
+        tool = self._tools.setdefault(index, _ToolCall())
+        call_id = call.get("id")
+        if isinstance(call_id, str) and call_id:
+            tool.id = call_id
+        function = call.get("function")
+        arguments = function.get("arguments") if isinstance(function, Mapping) else None
+        if arguments and isinstance(arguments, str):
+            tool.arguments.append(arguments)
+        if self._answer_tool is None or index < self._answer_tool:
+            self._answer_tool = index
 
     def _answer(self) -> list[str]:
         """The parts of the answer text (live list, appended to in place)."""
@@ -157,6 +179,8 @@ class ChunkAssembler:
             tool = self._tools[self._answer_tool]
             content = "".join(tool.arguments)
             tool_call_id = tool.id
+        if content and self.secret is not None:
+            content = self.secret.redact(content)
         return Completion(
             content=content,
             finish_reason=self.finish_reason,
@@ -164,18 +188,19 @@ class ChunkAssembler:
             refusal="".join(self._refusal) if self._refusal else None,
             request_id=self.request_id,
             tool_call_id=tool_call_id,
+            reasoning="".join(self._reasoning) if self._reasoning else None,
         )
+
+    def _quote(self, data: str) -> str:
+        return repr(excerpt(data, 200, self.secret))
 
     def _error(self, message: str, code: str | None = None) -> StreamError:
         return StreamError(message, code=code, request_id=self.request_id)
 
     def _error_event(self, error: Any) -> StreamError:
-        if isinstance(error, Mapping):
-            message = error.get("message") or json.dumps(error)[:500]
-            code = error.get("code") or error.get("type")
-        else:
-            message, code = str(error), None
+        message, code = describe_error(error)
         return self._error(
-            f"the API reported an error in the middle of the stream: {message}",
-            None if code is None else str(code),
+            "the API reported an error in the middle of the stream: "
+            + excerpt(message, 500, self.secret),
+            code,
         )

@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 
 from ..core.completion import Completion
-from .api_errors import connection_error
 from .endpoint import Endpoint
 from .retry import RetryPolicy
 
@@ -49,25 +48,43 @@ class Sender:
         return self._retrying(self._open_once, body)
 
     def iter_bytes(self, response: httpx.Response) -> Iterator[bytes]:
-        return response.iter_raw() if _is_identity(response) else response.iter_bytes()
+        """The body as it arrives, up to the endpoint's ``max_response_bytes``."""
+        limit, size = self.endpoint.max_response_bytes, 0
+        for data in _chunks(response):
+            size += len(data)
+            if size > limit:
+                raise self.endpoint.too_large(response)
+            yield data
 
     def _send_once(self, body: dict[str, Any]) -> Completion:
         request = self.endpoint.request(self.client, body)
         try:
-            response = self.client.send(request)
+            response = self.client.send(request, stream=True)
+            try:
+                self._read(response)
+            finally:
+                response.close()
         except httpx.TransportError as exc:
-            raise connection_error(exc, self.endpoint.url) from exc
+            raise self.endpoint.connection_error(exc) from None
         return self.endpoint.completion(response)
+
+    def _read(self, response: httpx.Response) -> None:
+        """Read the whole body, up to the endpoint's ``max_response_bytes``."""
+        _check_length(response, self.endpoint)
+        if not response.is_stream_consumed:
+            _set_content(response, b"".join(self.iter_bytes(response)))
 
     def _open_once(self, body: dict[str, Any]) -> httpx.Response:
         request = self.endpoint.request(self.client, body)
         try:
             response = self.client.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise connection_error(exc, self.endpoint.url) from exc
+            raise self.endpoint.connection_error(exc) from None
         if response.is_error or not is_event_stream(response):
             try:
-                response.read()
+                self._read(response)
+            except httpx.TransportError as exc:
+                raise self.endpoint.connection_error(exc) from None
             finally:
                 response.close()
         if response.is_error:
@@ -105,26 +122,44 @@ class AsyncSender:
         response: httpx.Response = await retrying(self._open_once, body)
         return response
 
-    def iter_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        return response.aiter_raw() if _is_identity(response) else response.aiter_bytes()
+    async def iter_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
+        """The body as it arrives, up to the endpoint's ``max_response_bytes``."""
+        limit, size = self.endpoint.max_response_bytes, 0
+        async for data in _achunks(response):
+            size += len(data)
+            if size > limit:
+                raise self.endpoint.too_large(response)
+            yield data
 
     async def _send_once(self, body: dict[str, Any]) -> Completion:
         request = self.endpoint.request(self.client, body)
         try:
-            response = await self.client.send(request)
+            response = await self.client.send(request, stream=True)
+            try:
+                await self._read(response)
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
-            raise connection_error(exc, self.endpoint.url) from exc
+            raise self.endpoint.connection_error(exc) from None
         return self.endpoint.completion(response)
+
+    async def _read(self, response: httpx.Response) -> None:
+        """Read the whole body, up to the endpoint's ``max_response_bytes``."""
+        _check_length(response, self.endpoint)
+        if not response.is_stream_consumed:
+            _set_content(response, b"".join([data async for data in self.iter_bytes(response)]))
 
     async def _open_once(self, body: dict[str, Any]) -> httpx.Response:
         request = self.endpoint.request(self.client, body)
         try:
             response = await self.client.send(request, stream=True)
         except httpx.TransportError as exc:
-            raise connection_error(exc, self.endpoint.url) from exc
+            raise self.endpoint.connection_error(exc) from None
         if response.is_error or not is_event_stream(response):
             try:
-                await response.aread()
+                await self._read(response)
+            except httpx.TransportError as exc:
+                raise self.endpoint.connection_error(exc) from None
             finally:
                 await response.aclose()
         if response.is_error:
@@ -137,6 +172,36 @@ def is_event_stream(response: httpx.Response) -> bool:
     gateways send none, or a wrong one); a JSON one is read whole."""
     content_type = response.headers.get("content-type", "")
     return not content_type.startswith("application/json")
+
+
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    if response.is_stream_consumed:  # a body already in memory (httpx.Response(content=...))
+        return response.iter_bytes()
+    return response.iter_raw() if _is_identity(response) else response.iter_bytes()
+
+
+def _achunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    if response.is_stream_consumed:
+        return response.aiter_bytes()
+    return response.aiter_raw() if _is_identity(response) else response.aiter_bytes()
+
+
+def _check_length(response: httpx.Response, endpoint: Endpoint) -> None:
+    """Refuse at once a body whose declared length (or, already in memory, whose length) is
+    over the bound."""
+    if response.is_stream_consumed:
+        size = len(response.content)
+    else:
+        declared = response.headers.get("content-length", "")
+        size = int(declared) if declared.isdigit() else 0
+    if size > endpoint.max_response_bytes:
+        raise endpoint.too_large(response)
+
+
+def _set_content(response: httpx.Response, content: bytes) -> None:
+    """Store a body read in bounded steps where ``response.read()`` would have put it, so that
+    ``.content``, ``.text`` and ``.json()`` work as after a plain read."""
+    response._content = content
 
 
 def _is_identity(response: httpx.Response) -> bool:

@@ -109,3 +109,26 @@ async def test_transport_pauses_on_429_and_counts_real_usage() -> None:
         second = await client.post("http://x/v1/chat/completions", content=b"{}" * 400)
         assert second.json()["usage"]["prompt_tokens"] == 10  # the body is still readable
     assert seen[1] - seen[0] >= 1.5
+
+
+async def test_transport_leaves_a_body_declared_too_large_unread() -> None:
+    """Counting a 200 MB answer's tokens would hold it whole; the sender refuses it unread."""
+    time = FakeTime()
+    limiter = RateLimiter(tpm=60_000, clock=time.clock, sleep=time.sleep)
+    pulled: list[int] = []
+
+    class Huge(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            for _ in range(200):
+                pulled.append(1)
+                yield b"a" * 2**20
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Huge(), headers={"content-length": str(200 * 2**20)})
+
+    transport = LimitedTransport(httpx.MockTransport(handler), limiter)
+    async with httpx.AsyncClient(transport=transport) as client:
+        request = client.build_request("POST", "http://x/v1/chat/completions", content=b"{}")
+        response = await client.send(request, stream=True)
+        await response.aclose()
+    assert pulled == []

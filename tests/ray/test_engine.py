@@ -35,6 +35,7 @@ from tests.e2e.test_cli import (
     start_cli,
     wait_for_lines,
     write_jsonl,
+    write_people,
 )
 from tests.fakeserver import ChatRequest, FakeServer, Reply, person_answer
 
@@ -274,3 +275,40 @@ def test_extract_dataset_rows_carry_values_errors_attempts_usage_and_cost(
     completion = sum(row["completion_tokens"] for row in rows.values())
     assert (prompt, completion) == billed
     assert sum(Decimal(row["cost"]) for row in rows.values()) == price(prompt, completion)
+
+
+def test_a_bad_key_stops_every_worker_and_ctrl_c_stops_gracefully(
+    ray_cluster: str, workdir: Path
+) -> None:
+    """The local engine's exit codes: 1 when every record would fail the same way (the
+    workers stop, nothing is written), 130 after Ctrl-C (in-flight records finish and are
+    written; the rerun does the rest)."""
+
+    def reject(request: ChatRequest) -> Reply:
+        key = request.headers["authorization"].removeprefix("Bearer ")  # echoed, like the API
+        return Reply.http_error(401, f"Incorrect API key provided: {key}", code="invalid_api_key")
+
+    write_people(workdir, 200)
+    with FakeServer(reject) as fake:
+        done = cli(workdir, *on_ray(fake, ray_cluster, "--concurrency", "4"))
+        assert done.returncode == 1, done.stderr
+        assert "extractor: stopped: AuthenticationError" in done.stderr
+        assert len(fake.requests) < 200  # it stopped instead of failing every record
+    assert read_lines(workdir / "out.jsonl") == read_lines(workdir / "out.errors.jsonl") == []
+    assert_no_key(*workdir.iterdir(), texts=(done.stdout, done.stderr))
+
+    with FakeServer(scripted, latency=0.05) as server:
+        args = on_ray(server, ray_cluster, "--concurrency", "4")
+        process = start_cli(workdir, args)
+        wait_for_lines(workdir / "out.jsonl", 10, process, timeout=300)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 130, stderr
+        assert "summary (stopped: interrupted)" in stderr
+        assert len(read_lines(workdir / "out.jsonl")) < 200
+        # Graceful: every answer that arrived was written.
+        assert file_totals(workdir / "out.jsonl")[:2] == server.billed()
+        done = cli(workdir, *args)
+        assert done.returncode == 0, done.stderr
+        assert sorted(line["id"] for line in read_lines(workdir / "out.jsonl")) == list(range(200))
+        assert file_totals(workdir / "out.jsonl")[:2] == server.billed()

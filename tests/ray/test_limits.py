@@ -40,24 +40,25 @@ class Worker:
     """One worker process, doing what the Ray engine's workers do with the limits."""
 
     async def lease(self, limits: ClusterLimits, count: int) -> None:
-        limiter = limits.limiter()
+        limiter = limits.for_worker().limiter
         await asyncio.gather(*(limiter.acquire() for _ in range(count)))
 
     async def post_and_get_429(self, limits: ClusterLimits) -> int:
         def rate_limited(request: httpx.Request) -> httpx.Response:
             return httpx.Response(429, headers={"retry-after-ms": "30000"}, json={"error": {}})
 
-        transport = LimitedTransport(httpx.MockTransport(rate_limited), limits.limiter())
+        transport = LimitedTransport(httpx.MockTransport(rate_limited), limits.for_worker().limiter)
         async with httpx.AsyncClient(transport=transport) as client:
             response = await client.post("http://model.test/v1/chat/completions", json={})
         return response.status_code
 
     async def spend(self, limits: ClusterLimits, cost: str) -> int:
         """Do records until the coordinator admits no more; how many were done."""
-        done = 0
-        while await limits.admit():
-            await limits.settle(Usage(100, 10), Decimal(cost))
+        worker, done = limits.for_worker(), 0
+        while await worker.admit():
+            worker.spent(Usage(100, 10), Decimal(cost))  # reported with the next admission
             done += 1
+        await worker.flush()
         return done
 
 
@@ -77,7 +78,8 @@ def test_requests_per_minute_hold_for_all_workers_together(workers: list) -> Non
 
 
 def test_a_429_in_one_worker_pauses_the_others(workers: list) -> None:
-    limits = ClusterLimits.start(coordinator=RecordingCoordinator)  # no rate: only pauses
+    # 100 a second: every request leases, and none waits for its slot here.
+    limits = ClusterLimits.start(rpm=6000, coordinator=RecordingCoordinator)
     first, second = workers
     assert ray.get(first.post_and_get_429.remote(limits)) == 429
     for _ in range(100):  # the pause travels to the actor on its own: wait until it arrived
@@ -85,6 +87,8 @@ def test_a_429_in_one_worker_pauses_the_others(workers: list) -> None:
             break
         ray.get(first.lease.remote(limits, 0))
     assert limits.status().pauses == 1
+    # Workers whose requests need no lease hear of the pause when a record is admitted.
+    assert ray.get(limits.actor.admit.remote(Usage(), None)) == 30.0
     ray.get(second.lease.remote(limits, 1))
     before, after = ray.get(limits.actor.granted.remote())
     assert before == 0.0  # the first worker's request went at once
@@ -99,7 +103,7 @@ def test_the_budget_is_spent_once_for_the_whole_cluster(workers: list) -> None:
     assert 4 <= done <= 5
     status = limits.status()
     assert status.stopped == "budget"
-    assert status.records == status.admitted == done
+    assert status.admitted == done
     assert status.spent == Decimal("0.30") * done
     assert status.usage == Usage(100 * done, 10 * done)
 

@@ -3,6 +3,7 @@ loudly on a request that was not recorded."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -84,6 +85,20 @@ def test_key_anywhere_in_the_exchange_is_scrubbed(tmp_path: Path, header: dict[s
     assert KEY not in raw
     assert "my key is [REDACTED]" in raw
     assert "Incorrect API key provided: [REDACTED]." in raw
+
+
+def test_the_keys_base64_in_the_exchange_is_scrubbed(tmp_path: Path) -> None:
+    """A proxy that echoes a Basic header, or a body quoting it: the key's base64 forms."""
+    path = tmp_path / "c.jsonl"
+    encoded = base64.b64encode(f"user:{KEY}".encode()).decode()
+    echo = Reply.http_error(401, f"bad credentials: Basic {encoded}")
+    upstream = FakeModel([echo])
+    headers = {"authorization": f"Bearer {KEY}"}
+    with httpx.Client(transport=Recorder(path, upstream.transport()), headers=headers) as client:
+        client.post(URL, json=chat_body("json"))
+    raw = path.read_text(encoding="utf-8")
+    assert KEY not in raw and encoded[8:-4] not in raw
+    assert "bad credentials: Basic " in raw
 
 
 def test_short_header_values_are_not_scrubbed(tmp_path: Path) -> None:
