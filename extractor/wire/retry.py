@@ -3,13 +3,18 @@
 These never touch the conversation (that is the engine's re-ask); they repeat one HTTP request
 that got no usable answer. tenacity runs them; the policy is ours and shared by the sync and
 async drivers, which differ only in how they sleep.
+
+Most requests succeed at the first attempt, and tenacity's bookkeeping costs more than the
+rest of a mocked call's own work, so the senders make the first attempt bare and hand a call
+to tenacity only once it has failed in a retryable way (`replaying`): tenacity then counts the
+failure as its first attempt, so waits, logs and the retry budget are the same either way.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -22,11 +27,13 @@ from tenacity import (
 
 from ..errors import APIConnectionError, APIError
 
-__all__ = ["RetryPolicy", "is_retryable"]
+__all__ = ["RetryPolicy", "areplaying", "is_retryable", "replaying"]
 
 logger = logging.getLogger("extractor")
 
 _RETRYABLE_STATUS = frozenset({408, 409, 429})
+
+R = TypeVar("R")
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -79,6 +86,41 @@ class RetryPolicy:
 
     def async_retrying(self, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
         return AsyncRetrying(sleep=sleep, **self._options())
+
+
+def replaying(failure: BaseException, attempt: Callable[..., R]) -> Callable[..., R]:
+    """``attempt``, except that its first call raises ``failure`` (the first attempt, already
+    made) instead of running: how a call that failed outside tenacity is handed to it."""
+    first = _raise_once(failure)
+
+    def replay(*args: Any) -> R:
+        first()
+        return attempt(*args)
+
+    return replay
+
+
+def areplaying(
+    failure: BaseException, attempt: Callable[..., Awaitable[R]]
+) -> Callable[..., Awaitable[R]]:
+    """`replaying` for a coroutine function (tenacity awaits only coroutine functions)."""
+    first = _raise_once(failure)
+
+    async def replay(*args: Any) -> R:
+        first()
+        return await attempt(*args)
+
+    return replay
+
+
+def _raise_once(failure: BaseException) -> Callable[[], None]:
+    pending = [failure]
+
+    def first() -> None:
+        if pending:
+            raise pending.pop()
+
+    return first
 
 
 def _log_retry(state: RetryCallState) -> None:

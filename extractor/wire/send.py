@@ -9,23 +9,26 @@ response); the `RetryPolicy` decides when the same request is sent again. `Sende
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from ..core.completion import Completion
+from ..errors import APIError
 from .api_errors import connection_error
 from .endpoint import Endpoint
-from .retry import RetryPolicy
+from .retry import RetryPolicy, areplaying, is_retryable, replaying
 
 __all__ = ["AsyncSender", "Sender", "is_event_stream"]
+
+R = TypeVar("R")
 
 
 class Sender:
     """Sends request bodies with a sync ``httpx.Client``.
 
-    tenacity keeps each call's state thread-locally, so one ``Retrying`` serves every call,
-    from any thread.
+    tenacity keeps each call's state thread-locally, so one ``Retrying`` serves every retried
+    call, from any thread.
     """
 
     def __init__(
@@ -41,12 +44,22 @@ class Sender:
 
     def send(self, body: dict[str, Any]) -> Completion:
         """The completion the API answers ``body`` with, retried as the policy says."""
-        return self._retrying(self._send_once, body)
+        return self._retried(self._send_once, body)
 
     def open_stream(self, body: dict[str, Any]) -> httpx.Response:
         """An open streamed response to ``body`` (read whole when it is not an event stream);
         error statuses raise their typed error, retried as the policy says."""
-        return self._retrying(self._open_once, body)
+        return self._retried(self._open_once, body)
+
+    def _retried(self, attempt: Callable[[dict[str, Any]], R], body: dict[str, Any]) -> R:
+        """``attempt(body)``, handed to tenacity only after a retryable failure."""
+        try:
+            return attempt(body)
+        except APIError as exc:
+            if not is_retryable(exc):
+                raise
+            failure = exc
+        return self._retrying(replaying(failure, attempt), body)
 
     def iter_bytes(self, response: httpx.Response) -> Iterator[bytes]:
         return response.iter_raw() if _is_identity(response) else response.iter_bytes()
@@ -93,17 +106,27 @@ class AsyncSender:
 
     async def send(self, body: dict[str, Any]) -> Completion:
         """The completion the API answers ``body`` with, retried as the policy says."""
-        # Concurrent tasks share a thread, so each call needs its own AsyncRetrying.
-        retrying = self._policy.async_retrying(self._sleep)
-        completion: Completion = await retrying(self._send_once, body)
-        return completion
+        return await self._retried(self._send_once, body)
 
     async def open_stream(self, body: dict[str, Any]) -> httpx.Response:
         """An open streamed response to ``body`` (read whole when it is not an event stream);
         error statuses raise their typed error, retried as the policy says."""
+        return await self._retried(self._open_once, body)
+
+    async def _retried(
+        self, attempt: Callable[[dict[str, Any]], Awaitable[R]], body: dict[str, Any]
+    ) -> R:
+        """``await attempt(body)``, handed to tenacity only after a retryable failure."""
+        try:
+            return await attempt(body)
+        except APIError as exc:
+            if not is_retryable(exc):
+                raise
+            failure = exc
+        # Concurrent tasks share a thread, so each retried call needs its own AsyncRetrying.
         retrying = self._policy.async_retrying(self._sleep)
-        response: httpx.Response = await retrying(self._open_once, body)
-        return response
+        result: R = await retrying(areplaying(failure, attempt), body)
+        return result
 
     def iter_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
         return response.aiter_raw() if _is_identity(response) else response.aiter_bytes()
