@@ -288,9 +288,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from .jobs.config import JobConfig
     from .jobs.inputs import count_lines
     from .jobs.local import Job
-    from .jobs.pool import ShardedTransport
     from .jobs.progress import make_reporter, summary
     from .jobs.ratelimit import LimitedTransport, RateLimiter
+    from .wire.pool import ShardedTransport
 
     target = load_schema(args.schema)
     output: Path = args.output

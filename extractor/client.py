@@ -29,6 +29,7 @@ from .errors import ExtractionError
 from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
 from .streaming import AsyncExtractionStream, ExtractionStream, drive, drive_async
 from .wire.endpoint import Endpoint
+from .wire.pool import default_async_client
 from .wire.retry import RetryPolicy
 from .wire.rules import ModelRules
 from .wire.send import AsyncSender, Sender
@@ -281,7 +282,7 @@ class AsyncExtractor(_ExtractorBase):
     ) -> None:
         super().__init__(model, api_key, base_url, options)
         self._owns_client = http_client is None
-        client = http_client or httpx.AsyncClient(timeout=self.timeout)
+        client = http_client or default_async_client(self.timeout)
         self.sender = AsyncSender(client, self._endpoint, self._policy, sleep)
 
     @overload
