@@ -8,31 +8,33 @@ instead. The two classes differ only in the I/O calls.
 
 from __future__ import annotations
 
-import asyncio
+import copy
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import httpx
 from typing_extensions import Self, Unpack
 
-from . import many
 from .core.cost import Price
 from .core.loop import ExtractionLoop
-from .core.options import CallOptions, DefaultOptions, check_options
+from .core.options import DEFAULT_CONCURRENCY, CallOptions, DefaultOptions, check_options
 from .core.plan import Plan, Planner
 from .core.result import Attempt, Extraction
-from .core.session import ItemEvent, StreamEvent, StreamSession
-from .core.target import list_target
 from .errors import ExtractionError
-from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
-from .streaming import AsyncExtractionStream, ExtractionStream, drive, drive_async
 from .wire.endpoint import Endpoint
 from .wire.pool import default_async_client
 from .wire.retry import RetryPolicy
 from .wire.rules import ModelRules
 from .wire.send import AsyncSender, Sender
+
+if TYPE_CHECKING:
+    # Streams and extract_many are imported when first used: a plain `extract` needs neither
+    # them nor asyncio, and `import extractor` stays light (issue 15).
+    from .core.session import ItemEvent, StreamEvent, StreamSession
+    from .many import RecordInput, RecordResult
+    from .streaming import AsyncExtractionStream, ExtractionStream
 
 __all__ = ["AsyncExtractor", "Extractor", "ExtractorOptions"]
 
@@ -121,8 +123,9 @@ class _ExtractorBase:
     def request_body(
         self, target: Any, text: str | None = None, **options: Unpack[CallOptions]
     ) -> dict[str, Any]:
-        """The exact JSON body the first request of this call would send."""
-        return self.planner.plan(target, text, options).template.body()
+        """The exact JSON body the first request of this call would send (a copy: the
+        planner shares its parts between calls)."""
+        return copy.deepcopy(self.planner.plan(target, text, options).template.body())
 
     def _session(
         self,
@@ -133,6 +136,9 @@ class _ExtractorBase:
         items: bool = False,
         partial_strings: bool = False,
     ) -> StreamSession:
+        from .core.session import StreamSession
+        from .core.target import list_target
+
         validator = None
         if items:
             target, validator = list_target(target)
@@ -210,6 +216,8 @@ class Extractor(_ExtractorBase):
         """Snapshots of the value while the model writes it, then the validated value: see
         `extractor.streaming`. Use it in a ``with`` block so that stopping early closes the
         connection."""
+        from .streaming import ExtractionStream, drive
+
         session = self._session(target, text, options, partial_strings=partial_strings)
         return ExtractionStream(session, drive(self.sender, session))
 
@@ -217,6 +225,8 @@ class Extractor(_ExtractorBase):
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> ExtractionStream[ItemEvent[T], list[T]]:
         """Each element of a list of ``item`` as soon as it is complete and validated."""
+        from .streaming import ExtractionStream, drive
+
         session = self._session(item, text, options, items=True)
         return ExtractionStream(session, drive(self.sender, session))
 
@@ -248,6 +258,8 @@ class Extractor(_ExtractorBase):
     ) -> Iterator[RecordResult[Any]]:
         """Extract from many records, ``concurrency`` at a time; yields each record's result
         (value or error, with its id) as it finishes. See `extractor.many`."""
+        from . import many
+
         self.planner.check(options, "extract_many()")
 
         def one(text: str) -> Extraction[Any]:
@@ -277,13 +289,15 @@ class AsyncExtractor(_ExtractorBase):
         base_url: str | None = None,
         *,
         http_client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         **options: Unpack[ExtractorOptions],
     ) -> None:
+        import asyncio
+
         super().__init__(model, api_key, base_url, options)
         self._owns_client = http_client is None
         client = http_client or default_async_client(self.timeout)
-        self.sender = AsyncSender(client, self._endpoint, self._policy, sleep)
+        self.sender = AsyncSender(client, self._endpoint, self._policy, sleep or asyncio.sleep)
 
     @overload
     async def extract(
@@ -334,6 +348,8 @@ class AsyncExtractor(_ExtractorBase):
         """Snapshots of the value while the model writes it, then the validated value: see
         `extractor.streaming`. Use it in an ``async with`` block so that stopping early closes
         the connection."""
+        from .streaming import AsyncExtractionStream, drive_async
+
         session = self._session(target, text, options, partial_strings=partial_strings)
         return AsyncExtractionStream(session, drive_async(self.sender, session))
 
@@ -341,6 +357,8 @@ class AsyncExtractor(_ExtractorBase):
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> AsyncExtractionStream[ItemEvent[T], list[T]]:
         """Each element of a list of ``item`` as soon as it is complete and validated."""
+        from .streaming import AsyncExtractionStream, drive_async
+
         session = self._session(item, text, options, items=True)
         return AsyncExtractionStream(session, drive_async(self.sender, session))
 
@@ -372,6 +390,8 @@ class AsyncExtractor(_ExtractorBase):
     ) -> AsyncIterator[RecordResult[Any]]:
         """``async for`` over each record's result as it finishes, ``concurrency`` at a time.
         See `extractor.many`."""
+        from . import many
+
         self.planner.check(options, "extract_many()")
 
         async def one(text: str) -> Extraction[Any]:

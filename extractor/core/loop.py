@@ -29,7 +29,6 @@ from ..errors import (
     TruncatedError,
     ValidationFailed,
 )
-from ..parse import parse
 from . import prompt
 from .completion import Completion
 from .cost import Cost, Usage
@@ -141,6 +140,8 @@ class ExtractionLoop(Generic[T]):
             except Invalid as invalid:
                 if invalid.is_json:
                     raise _Rejected(invalid.details) from None
+        from ..parse import parse  # the lenient parser loads with the first answer that needs it
+
         try:
             parsed = parse(content)
         except ParseError as exc:

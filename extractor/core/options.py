@@ -16,7 +16,10 @@ from typing_extensions import TypedDict
 from ..errors import ConfigurationError
 from .modes import ModeName
 
-__all__ = ["CALL_OPTIONS", "CallOptions", "DefaultOptions", "check_options"]
+__all__ = ["CALL_OPTIONS", "DEFAULT_CONCURRENCY", "CallOptions", "DefaultOptions", "check_options"]
+
+#: Records in flight at once in ``extract_many``.
+DEFAULT_CONCURRENCY = 8
 
 
 class DefaultOptions(TypedDict, total=False):

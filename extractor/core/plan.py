@@ -5,17 +5,21 @@ every call) and turns one call's arguments into a `Plan`: the target, the reques
 the re-ask and spending limits, the price. The drivers ask it for plans; the extraction loop
 and the stream session run them. It does no I/O, so it serves sync and async drivers, the
 batch runners and tests alike (``extractor.planner.plan(Person, text)``).
+
+A call without options of its own (the common case in services and batch jobs) differs from
+the last such call of the same target only in its text, so its plan is kept per target
+and reused with the new text: no options merged, no system message or parameters rebuilt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from ..errors import ConfigurationError
-from ..wire.body import RequestTemplate, build_template
+from ..wire.body import RequestTemplate, base_template
 from ..wire.rules import ModelRules
 from .cost import Price, PriceTable
 from .options import CALL_OPTIONS, CallOptions, DefaultOptions, check_options
@@ -25,6 +29,9 @@ from .target import Target
 __all__ = ["Budget", "Plan", "Planner"]
 
 T = TypeVar("T")
+
+#: Targets whose plan without per-call options is kept; past that, the kept ones are dropped.
+_KEPT_PLANS = 256
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class Planner:
         self.defaults: DefaultOptions = defaults or DefaultOptions()
         self._price = price
         self._prices = PriceTable(prices)
+        self._plans: dict[Target[Any], Plan[Any]] = {}
 
     def price_for(self, model: str) -> Price | None:
         """The price used for ``model``: the extractor's ``price=``, else the price table."""
@@ -85,10 +93,25 @@ class Planner:
 
     def plan(self, target: Any, text: str | None, call: CallOptions) -> Plan[Any]:
         """The plan of one call of ``target`` over ``text`` with the call's options."""
-        self.check(call)
+        if call:
+            self.check(call)
+            base = self._base_plan(Target.of(target), call)
+        else:
+            resolved = Target.of(target)
+            base = self._plans.get(resolved) or self._keep(resolved)
+        return replace(base, template=base.template.with_source(text))
+
+    def _keep(self, target: Target[Any]) -> Plan[Any]:
+        base = self._base_plan(target, {})
+        if len(self._plans) >= _KEPT_PLANS:
+            self._plans.clear()  # rare (that many targets), and safe from any thread
+        self._plans[target] = base
+        return base
+
+    def _base_plan(self, resolved: Target[Any], call: CallOptions) -> Plan[Any]:
+        """The plan of a call with options ``call``, before its source text is added."""
         options: CallOptions = {**self.defaults, **call}
         model = options.get("model") or self.model
-        resolved = Target.of(target)
         price = self.price_for(model)
         max_cost = options.get("max_cost")
         if max_cost is not None and price is None:
@@ -98,8 +121,8 @@ class Planner:
             )
         return Plan(
             target=resolved,
-            template=build_template(
-                resolved, text, options, self.rules or ModelRules.for_model(model), model
+            template=base_template(
+                resolved, options, self.rules or ModelRules.for_model(model), model
             ),
             model=model,
             max_retries=options.get("max_retries", self.max_retries),

@@ -15,7 +15,6 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast, get_args, get_origin
 
-import jsonschema
 import pydantic
 
 from ..errors import ConfigurationError
@@ -172,6 +171,8 @@ def _target_from_schema_text(text: str) -> Target[Any]:
 
 
 def _build_from_schema(schema: dict[str, Any], *, default_name: str | None) -> Target[Any]:
+    import jsonschema  # only JSON Schema targets need it: loaded on first use
+
     cls = jsonschema.validators.validator_for(schema)
     try:
         cls.check_schema(schema)

@@ -7,13 +7,14 @@ Two validators share one interface: pydantic for Python types, jsonschema for JS
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import jsonschema
 import pydantic
-from jsonschema.protocols import Validator
 
 from .result import ErrorDetail
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 __all__ = [
     "Invalid",
@@ -89,6 +90,8 @@ class JSONSchemaValidator:
     """Validates plain data with jsonschema, formats checked; returns the data unchanged."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
+        import jsonschema  # loaded by the first JSON Schema target, not by `import extractor`
+
         cls = jsonschema.validators.validator_for(schema)
         self._validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 

@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
-
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_random_exponential,
-)
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import APIConnectionError, APIError
+
+if TYPE_CHECKING:  # tenacity itself loads with the first retry
+    from tenacity import AsyncRetrying, RetryCallState, Retrying
+    from tenacity.wait import wait_base
 
 __all__ = ["RetryPolicy", "areplaying", "is_retryable", "replaying"]
 
@@ -64,7 +60,14 @@ class RetryPolicy:
     ) -> None:
         self.max_transport_retries = max_transport_retries
         self.max_retry_after = max_retry_after
-        self._backoff = wait_random_exponential(multiplier=initial, max=max_backoff)
+        self._initial = initial
+        self._max_backoff = max_backoff
+
+    @cached_property
+    def _backoff(self) -> wait_base:
+        from tenacity import wait_random_exponential
+
+        return wait_random_exponential(multiplier=self._initial, max=self._max_backoff)
 
     def wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -73,6 +76,8 @@ class RetryPolicy:
         return float(self._backoff(state))
 
     def _options(self) -> dict[str, Any]:
+        from tenacity import retry_if_exception, stop_after_attempt
+
         return {
             "stop": stop_after_attempt(self.max_transport_retries + 1),
             "wait": self.wait,
@@ -82,9 +87,13 @@ class RetryPolicy:
         }
 
     def retrying(self, sleep: Callable[[float], None]) -> Retrying:
+        from tenacity import Retrying
+
         return Retrying(sleep=sleep, **self._options())
 
     def async_retrying(self, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
+        from tenacity import AsyncRetrying
+
         return AsyncRetrying(sleep=sleep, **self._options())
 
 

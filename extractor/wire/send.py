@@ -9,7 +9,8 @@ response); the `RetryPolicy` decides when the same request is sent again. `Sende
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -18,6 +19,9 @@ from ..errors import APIError
 from .api_errors import connection_error
 from .endpoint import Endpoint
 from .retry import RetryPolicy, areplaying, is_retryable, replaying
+
+if TYPE_CHECKING:
+    from tenacity import Retrying
 
 __all__ = ["AsyncSender", "Sender", "is_event_stream"]
 
@@ -40,7 +44,8 @@ class Sender:
     ) -> None:
         self.client = client
         self.endpoint = endpoint
-        self._retrying = policy.retrying(sleep)
+        self._policy = policy
+        self._sleep = sleep
 
     def send(self, body: dict[str, Any]) -> Completion:
         """The completion the API answers ``body`` with, retried as the policy says."""
@@ -60,6 +65,10 @@ class Sender:
                 raise
             failure = exc
         return self._retrying(replaying(failure, attempt), body)
+
+    @cached_property
+    def _retrying(self) -> Retrying:
+        return self._policy.retrying(self._sleep)
 
     def iter_bytes(self, response: httpx.Response) -> Iterator[bytes]:
         return response.iter_raw() if _is_identity(response) else response.iter_bytes()
