@@ -73,20 +73,15 @@ _LAZY = {
     "CallOptions": ".core.options",
     "RecordResult": ".many",
     "loads": ".parse",
-    **dict.fromkeys(
-        (
-            "AsyncExtractionStream",
-            "Done",
-            "ExtractionStream",
-            "ItemEvent",
-            "ItemInvalid",
-            "ItemReady",
-            "Restart",
-            "Snapshot",
-            "StreamEvent",
-        ),
-        ".streaming",
-    ),
+    "AsyncExtractionStream": ".streaming",
+    "Done": ".streaming",
+    "ExtractionStream": ".streaming",
+    "ItemEvent": ".streaming",
+    "ItemInvalid": ".streaming",
+    "ItemReady": ".streaming",
+    "Restart": ".streaming",
+    "Snapshot": ".streaming",
+    "StreamEvent": ".streaming",
 }
 
 __all__ = [
