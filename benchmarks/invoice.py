@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from extractor.core.cost import Usage
+from extractor.testing import wire
+
 __all__ = ["ANSWER", "PAYLOAD", "TEXT", "Address", "Invoice", "LineItem"]
 
 
@@ -54,17 +57,5 @@ ANSWER = json.dumps(
         "total": 48.5,
     }
 )
-PAYLOAD = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "model": "gpt-5.1",
-    "choices": [
-        {
-            "index": 0,
-            "message": {"role": "assistant", "content": ANSWER},
-            "finish_reason": "stop",
-        }
-    ],
-    "usage": {"prompt_tokens": 400, "completion_tokens": 90, "total_tokens": 490},
-}
+PAYLOAD = wire.completion(ANSWER, usage=Usage(prompt_tokens=400, completion_tokens=90))
 TEXT = "Invoice INV-2024-0042 from ACME Ltd to Globex, 1 Main St, Springfield, US. " * 3

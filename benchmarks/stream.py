@@ -29,7 +29,9 @@ import httpx
 import pydantic
 
 from extractor import Extractor
+from extractor.core.cost import Usage
 from extractor.streaming import Done, Snapshot
+from extractor.testing import wire
 
 SIZES = (100, 200, 400, 800)
 DELTA = 8
@@ -57,30 +59,10 @@ def answer(n: int) -> str:
 
 
 def sse_events(text: str) -> list[bytes]:
-    """The stream as the API frames it: role chunk, content chunks, finish, usage, [DONE]."""
-
-    def chunk(choices: list[object], usage: object = None) -> bytes:
-        payload = {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion.chunk",
-            "created": 1764045000,
-            "model": "gpt-5.1-2025-11-13",
-            "system_fingerprint": None,
-            "choices": choices,
-            "usage": usage,
-        }
-        return f"data: {json.dumps(payload)}\n\n".encode()
-
-    def choice(delta: dict[str, object], finish: str | None = None) -> list[object]:
-        return [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-
-    events = [chunk(choice({"role": "assistant", "content": "", "refusal": None}))]
-    events += [chunk(choice({"content": text[i : i + DELTA]})) for i in range(0, len(text), DELTA)]
-    events.append(chunk(choice({}, "stop")))
-    usage = {"prompt_tokens": 200, "completion_tokens": len(text) // 3, "total_tokens": 0}
-    events.append(chunk([], usage))
-    events.append(b"data: [DONE]\n\n")
-    return events
+    """The stream as the API frames it, one ``bytes`` per event: role chunk, content chunks,
+    finish, usage, [DONE]."""
+    usage = Usage(prompt_tokens=200, completion_tokens=len(text) // 3)
+    return wire.sse_events(wire.chunks(text, size=DELTA, usage=usage))
 
 
 def client(events: list[bytes]) -> httpx.Client:

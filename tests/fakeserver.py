@@ -10,7 +10,9 @@ What it answers is a function of the request (``handler``), so a test scripts th
 record: the record's text is in the request, and ``ChatRequest.nth`` says how many times this
 record was asked before, which is how "fail once, then answer" is written. Faults are replies:
 429 with retry-after, 5xx, a dropped connection, a slow answer, or any content (invalid JSON,
-fenced JSON, wrong types, ``finish_reason: length``, a refusal).
+fenced JSON, wrong types, ``finish_reason: length``, a refusal). What it sends is built by
+``extractor.testing.wire``, as the fake model's answers are: a ``chat.completion``, or for
+``stream: true`` its chunks as server-sent events, one HTTP chunk per event.
 
 It bills like a provider: every 200 it sends is recorded with its usage, per record key, so a
 test can check that what the job reports equals what was billed.
@@ -30,6 +32,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import h11
+
+from extractor.core.cost import Usage
+from extractor.testing import wire
 
 __all__ = ["Bill", "ChatRequest", "FakeServer", "Reply", "person_answer", "person_handler"]
 
@@ -83,7 +88,8 @@ class Reply:
     raw_body: bytes | None = None
     delay: float | None = None  # seconds before answering; None: the server's latency
     drop: bool = False  # close the connection without answering
-    usage: tuple[int, int] | None = None  # (prompt, completion); None: derived from sizes
+    usage: tuple[int, int] | None = None  # (prompt, completion); None: estimated (wire.Answer)
+    chunk_chars: int = 4  # for stream: true, the characters per content delta
 
     @classmethod
     def answer(cls, data: Any, **kw: Any) -> Reply:
@@ -107,21 +113,23 @@ class Reply:
             "retry-after-ms": str(int(retry_after * 1000)),
             "retry-after": str(max(1, round(retry_after))),
         }
-        error = {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}
-        return cls(status=429, headers=headers, error=error, **kw)
+        return cls(status=429, headers=headers, error=_error(429, "Rate limit reached"), **kw)
 
     @classmethod
     def server_error(cls, status: int = 503, **kw: Any) -> Reply:
-        error = {"message": "The server is overloaded", "type": "server_error", "code": None}
-        return cls(status=status, error=error, **kw)
+        return cls(status=status, error=_error(status, "The server is overloaded"), **kw)
 
     @classmethod
     def http_error(cls, status: int, message: str, code: str | None = None, **kw: Any) -> Reply:
-        return cls(status=status, error={"message": message, "type": "error", "code": code}, **kw)
+        return cls(status=status, error=_error(status, message, code), **kw)
 
     @classmethod
     def dropped(cls, **kw: Any) -> Reply:
         return cls(drop=True, **kw)
+
+
+def _error(status: int, message: str, code: str | None = None) -> dict[str, Any]:
+    return wire.error_body(status, message, code=code)["error"]
 
 
 @dataclass(frozen=True)
@@ -297,12 +305,12 @@ class FakeServer:
         """Answer one request; False when the connection must be dropped."""
         headers = {k.decode().lower(): v.decode() for k, v in request.headers}
         if request.method != b"POST" or not request.target.endswith(b"/chat/completions"):
-            await self._send(conn, writer, 404, {"error": {"message": "not found"}}, {})
+            await self._send(conn, writer, 404, wire.error_body(404, "not found"), {})
             return True
         try:
             payload = json.loads(body)
         except ValueError:
-            await self._send(conn, writer, 400, {"error": {"message": "body is not JSON"}}, {})
+            await self._send(conn, writer, 400, wire.error_body(400, "body is not JSON"), {})
             return True
         key = self._key(payload)
         with self._lock:
@@ -321,41 +329,28 @@ class FakeServer:
         number = next(self._ids)
         extra = {"x-request-id": f"req-{number}", **reply.headers}
         if reply.status != 200:
-            error_body: Any = {"error": reply.error or {"message": "error"}}
+            error_body = {"error": reply.error or {"message": "error"}}
             await self._send(conn, writer, reply.status, error_body, extra, reply.raw_body)
             return True
-        prompt, completion = reply.usage or (
-            len(body) // 4 + 1,
-            len(reply.content or reply.refusal or "") // 4 + 1,
+        answer = wire.Answer(
+            reply.content,
+            reply.refusal,
+            reply.finish_reason,
+            None if reply.usage is None else Usage(*reply.usage),
         )
-        completion_payload = {
-            "id": f"chatcmpl-{number}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": payload.get("model", ""),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": reply.content,
-                        "refusal": reply.refusal,
-                    },
-                    "finish_reason": reply.finish_reason,
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-                "prompt_tokens_details": {"cached_tokens": 0},
-                "completion_tokens_details": {"reasoning_tokens": 0},
-            },
-        }
+        usage = answer.usage_for(payload)
         with self._lock:
             # Billed once generated, as a provider does, whether or not the client is still there.
-            self.bills.append(Bill(key, prompt, completion))
-        await self._send(conn, writer, 200, completion_payload, extra, reply.raw_body)
+            self.bills.append(Bill(key, usage.prompt_tokens, usage.completion_tokens))
+        completion_id, created = f"chatcmpl-{number}", int(time.time())
+        if payload.get("stream") is True and reply.raw_body is None:
+            chunks = answer.chunks(
+                payload, id=completion_id, created=created, size=reply.chunk_chars
+            )
+            await self._stream(conn, writer, wire.sse_events(chunks), extra)
+        else:
+            completion = answer.completion(payload, id=completion_id, created=created)
+            await self._send(conn, writer, 200, completion, extra, reply.raw_body)
         return True
 
     async def _send(
@@ -379,6 +374,25 @@ class FakeServer:
         out += conn.send(h11.Data(data=data))
         out += conn.send(h11.EndOfMessage())
         writer.write(out)
+        await writer.drain()
+
+    async def _stream(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        events: list[bytes],
+        headers: dict[str, str],
+    ) -> None:
+        """A 200 event stream, each event written and drained on its own (chunked encoding:
+        no content-length), so the client reads it piece by piece as from a real API."""
+        with self._lock:
+            self.statuses[200] += 1
+        head = [("content-type", "text/event-stream; charset=utf-8"), *headers.items()]
+        writer.write(conn.send(h11.Response(status_code=200, headers=head)))
+        for event in events:
+            writer.write(conn.send(h11.Data(data=event)))
+            await writer.drain()
+        writer.write(conn.send(h11.EndOfMessage()))
         await writer.drain()
 
 

@@ -23,7 +23,9 @@ from extractor import (
     TruncatedError,
     ValidationFailed,
 )
-from tests.corehelpers import BASE_URL, KEY, URL, bodies, completion, reply
+from extractor.core.cost import Usage
+from extractor.testing import wire
+from tests.helpers import BASE_URL, KEY, URL, USAGE, bodies, reply
 
 
 class Person(BaseModel):
@@ -180,7 +182,9 @@ def test_unparseable_answer_is_reasked_and_repairs_are_recorded(api, ex):
 
 def test_refusal_is_not_reasked(api, ex):
     route = api.post(URL).mock(
-        return_value=httpx.Response(200, json=completion(None, refusal="I can't help with that"))
+        return_value=httpx.Response(
+            200, json=wire.completion(refusal="I can't help with that", usage=USAGE)
+        )
     )
     with pytest.raises(RefusalError, match="can't help") as info:
         ex.extract(Person, "x")
@@ -218,13 +222,8 @@ def test_truncation_retry_doubles_the_token_limit_once(api, ex):
 def test_usage_and_cost_sum_over_attempts_including_cached_and_reasoning(api, ex):
     api.post(URL).mock(
         side_effect=[
-            reply({"name": "A"}, prompt_tokens=1000, completion_tokens=100, reasoning_tokens=40),
-            reply(
-                {"name": "A", "age": 2},
-                prompt_tokens=1200,
-                completion_tokens=50,
-                cached_tokens=1000,
-            ),
+            reply({"name": "A"}, usage=Usage(1000, 100, reasoning_tokens=40)),
+            reply({"name": "A", "age": 2}, usage=Usage(1200, 50, cached_tokens=1000)),
         ]
     )
     result = ex.extract_result(Person, "A, 2")
@@ -238,9 +237,7 @@ def test_usage_and_cost_sum_over_attempts_including_cached_and_reasoning(api, ex
 
 def test_custom_price_with_cached_discount(api):
     api.post(URL).mock(
-        return_value=reply(
-            {"name": "A", "age": 2}, prompt_tokens=1000, cached_tokens=800, completion_tokens=0
-        )
+        return_value=reply({"name": "A", "age": 2}, usage=Usage(1000, 0, cached_tokens=800))
     )
     ex = Extractor(
         "my-model",

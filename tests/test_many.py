@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from extractor import AsyncExtractor, ConfigurationError, Extractor, RefusalError
 from extractor.many import bounded
-from tests.corehelpers import BASE_URL, completion
+from extractor.testing import wire
 from tests.fakeserver import person_answer
+from tests.helpers import BASE_URL
 
 
 class Person(BaseModel):
@@ -31,8 +32,8 @@ def _text(request: httpx.Request) -> str:
 def _answer(request: httpx.Request) -> httpx.Response:
     text = _text(request)
     if "REFUSE" in text:
-        return httpx.Response(200, json=completion(None, refusal="no"))
-    return httpx.Response(200, json=completion(json.dumps(person_answer(text))))
+        return httpx.Response(200, json=wire.completion(refusal="no"))
+    return httpx.Response(200, json=wire.completion(json.dumps(person_answer(text))))
 
 
 def texts(n: int) -> list[str]:

@@ -10,7 +10,7 @@ import respx
 from pydantic import BaseModel
 
 from extractor import AsyncExtractor, AuthenticationError, Extractor, ValidationFailed
-from tests.corehelpers import BASE_URL, KEY, URL, error, reply
+from tests.helpers import BASE_URL, KEY, URL, error, reply
 
 
 class Person(BaseModel):

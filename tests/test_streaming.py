@@ -25,7 +25,7 @@ from extractor.errors import (
     ValidationFailed,
 )
 from extractor.streaming import Done, ItemInvalid, ItemReady, Restart, Snapshot
-from tests.sse_fixtures import USAGE, chunk, content_chunks, content_stream, sse_bytes
+from extractor.testing import wire
 
 
 class Item(pydantic.BaseModel):
@@ -152,7 +152,7 @@ def assert_monotone(snapshots: Sequence[Any]) -> None:
 
 
 def test_snapshots_then_final_value_with_accounting() -> None:
-    server = Server(content_stream(ANSWER, 8))
+    server = Server(wire.sse(wire.chunks(ANSWER, size=8)))
     with extractor(server).stream(Order, "the text") as stream:
         events = list(stream)
     assert isinstance(events[-1], Done)
@@ -175,7 +175,7 @@ def test_snapshots_then_final_value_with_accounting() -> None:
 
 
 def test_numbers_appear_only_once_complete() -> None:
-    server = Server(content_stream(ANSWER, 1))
+    server = Server(wire.sse(wire.chunks(ANSWER, size=1)))
     with extractor(server).stream(Order, "t") as stream:
         qtys = {
             tuple(item.qty for item in e.value.items or () if item.qty is not None)
@@ -187,7 +187,7 @@ def test_numbers_appear_only_once_complete() -> None:
 
 
 def test_partial_strings_grow_when_asked() -> None:
-    server = Server(content_stream(ANSWER, 3))
+    server = Server(wire.sse(wire.chunks(ANSWER, size=3)))
     with extractor(server).stream(Order, "t", partial_strings=True) as stream:
         customers = [e.value.customer for e in stream if isinstance(e, Snapshot)]
     shown = [c for c in customers if c]
@@ -196,7 +196,7 @@ def test_partial_strings_grow_when_asked() -> None:
 
 
 def test_without_partial_strings_only_closed_strings_are_shown() -> None:
-    server = Server(content_stream(ANSWER, 3))
+    server = Server(wire.sse(wire.chunks(ANSWER, size=3)))
     with extractor(server).stream(Order, "t") as stream:
         customers = {e.value.customer for e in stream if isinstance(e, Snapshot)}
     assert customers == {None, ORDER["customer"]}
@@ -208,7 +208,7 @@ def test_json_schema_target_streams_plain_dicts() -> None:
         "properties": {"customer": {"type": "string"}, "items": {"type": "array"}},
         "required": ["customer"],
     }
-    server = Server(content_stream(ANSWER, 8))
+    server = Server(wire.sse(wire.chunks(ANSWER, size=8)))
     with extractor(server).stream(schema, "t") as stream:
         events = list(stream)
     snapshots = [e.value for e in events if isinstance(e, Snapshot)]
@@ -219,7 +219,7 @@ def test_json_schema_target_streams_plain_dicts() -> None:
 
 def test_list_target_snapshots_are_unwrapped() -> None:
     answer = json.dumps({"result": ORDER["items"]})
-    server = Server(content_stream(answer, 8))
+    server = Server(wire.sse(wire.chunks(answer, size=8)))
     with extractor(server).stream(list[Item], "t") as stream:
         events = list(stream)
     snapshots = [e.value for e in events if isinstance(e, Snapshot)]
@@ -238,7 +238,7 @@ def compact_stream(text: str, size: int) -> bytes:
         for i in range(0, len(text), size)
     ]
     chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    return sse_bytes(chunks)
+    return wire.sse(chunks)
 
 
 def split_runs(body: bytes, run: Callable[[Extractor], list[Any]]) -> Iterator[list[Any]]:
@@ -283,8 +283,7 @@ def test_every_byte_offset_gives_the_same_items() -> None:
 def test_items_arrive_one_by_one_before_the_end() -> None:
     answer = json.dumps({"result": ORDER["items"]})
     events_per_read: list[list[Any]] = []
-    chunks = content_chunks(answer, 4)
-    body_reads = [sse_bytes([c], done=False) for c in chunks] + [b"data: [DONE]\n\n"]
+    body_reads = wire.sse_events(wire.chunks(answer, size=4))  # one read per event
     server = Server(body_reads)
     with extractor(server).stream_items(Item, "t") as stream:
         for event in stream:
@@ -299,8 +298,8 @@ def test_invalid_item_is_reported_then_reasked() -> None:
     bad = [dict(ORDER["items"][0]), {"sku": "X", "qty": "many", "price": 1}]
     good = ORDER["items"][:2]
     server = Server(
-        content_stream(json.dumps({"result": bad})),
-        content_stream(json.dumps({"result": good})),
+        wire.sse(wire.chunks(json.dumps({"result": bad}))),
+        wire.sse(wire.chunks(json.dumps({"result": good}))),
     )
     with extractor(server).stream_items(Item, "t") as stream:
         events = list(stream)
@@ -322,7 +321,7 @@ def test_invalid_item_is_reported_then_reasked() -> None:
 
 
 def test_list_item_target_is_accepted_by_stream_items() -> None:
-    server = Server(content_stream(json.dumps({"result": ORDER["items"]})))
+    server = Server(wire.sse(wire.chunks(json.dumps({"result": ORDER["items"]}))))
     with extractor(server).stream_items(list[Item], "t") as stream:
         ready = [e.value for e in stream if isinstance(e, ItemReady)]
     assert ready == EXPECTED.items
@@ -333,7 +332,7 @@ def test_list_item_target_is_accepted_by_stream_items() -> None:
 
 def test_reask_during_a_stream_restarts_and_continues() -> None:
     wrong = dict(ORDER, items=[{"sku": "A", "qty": "lots", "price": 1}])
-    server = Server(content_stream(json.dumps(wrong)), content_stream(ANSWER))
+    server = Server(wire.sse(wire.chunks(json.dumps(wrong))), wire.sse(wire.chunks(ANSWER)))
     with extractor(server).stream(Order, "t") as stream:
         events = list(stream)
     restarts = [i for i, e in enumerate(events) if isinstance(e, Restart)]
@@ -347,7 +346,7 @@ def test_reask_during_a_stream_restarts_and_continues() -> None:
 
 
 def test_reasks_spent_raise_validation_failed_with_accounting() -> None:
-    wrong = content_stream(json.dumps({"customer": "x", "items": "none"}))
+    wrong = wire.sse(wire.chunks(json.dumps({"customer": "x", "items": "none"})))
     server = Server(wrong, wrong)
     stream = extractor(server, max_retries=1).stream(Order, "t")
     with stream, pytest.raises(ValidationFailed) as info:
@@ -364,8 +363,8 @@ def test_reasks_spent_raise_validation_failed_with_accounting() -> None:
 
 
 def test_error_event_under_200_is_a_stream_error_and_the_response_is_closed() -> None:
-    error = {"error": {"message": "Internal error", "type": "server_error", "code": None}}
-    body = sse_bytes([*content_chunks('{"customer": "A"', finish_reason=None, usage=None), error])
+    error = wire.error_body(500, "Internal error")
+    body = wire.sse([*wire.chunks('{"customer": "A"', finish_reason=None, usage=None), error])
     server = Server(body)
     with extractor(server).stream(Order, "t") as stream, pytest.raises(StreamError) as info:
         list(stream)
@@ -378,13 +377,13 @@ def test_error_event_under_200_is_a_stream_error_and_the_response_is_closed() ->
 
 def test_refusal_raises_refusal_error() -> None:
     events = [
-        chunk({"role": "assistant", "content": None, "refusal": ""}),
-        chunk({"refusal": "I can't help with that."}),
-        chunk({}, "stop"),
-        chunk(choices=False, usage=USAGE),
+        wire.chunk({"role": "assistant", "content": None, "refusal": ""}),
+        wire.chunk({"refusal": "I can't help with that."}),
+        wire.chunk({}, "stop"),
+        wire.usage_chunk(),
     ]
     with pytest.raises(RefusalError) as info:
-        list(extractor(Server(sse_bytes(events))).stream(Order, "t"))
+        list(extractor(Server(wire.sse(events))).stream(Order, "t"))
     assert info.value.refusal == "I can't help with that."
     assert info.value.usage is not None and info.value.usage.total_tokens == 150
 
@@ -392,12 +391,14 @@ def test_refusal_raises_refusal_error() -> None:
 def test_length_raises_truncated_error_with_the_partial_text() -> None:
     cut = ANSWER[:40]
     with pytest.raises(TruncatedError) as info:
-        list(extractor(Server(content_stream(cut, finish_reason="length"))).stream(Order, "t"))
+        list(
+            extractor(Server(wire.sse(wire.chunks(cut, finish_reason="length")))).stream(Order, "t")
+        )
     assert info.value.partial == cut
 
 
 def test_stream_cut_off_without_done_or_finish_reason() -> None:
-    body = sse_bytes(content_chunks(ANSWER, finish_reason=None, usage=None), done=False)
+    body = wire.sse(wire.chunks(ANSWER, finish_reason=None, usage=None), done=False)
     with pytest.raises(StreamError, match="ended before the answer was complete"):
         list(extractor(Server(body)).stream(Order, "t"))
 
@@ -405,7 +406,7 @@ def test_stream_cut_off_without_done_or_finish_reason() -> None:
 def test_connection_dropped_mid_stream_is_a_stream_error() -> None:
     class Dropping(Body):
         def __iter__(self) -> Iterator[bytes]:
-            yield content_stream(ANSWER)[:200]
+            yield wire.sse(wire.chunks(ANSWER))[:200]
             raise httpx.ReadError("connection reset")
 
     dropping = Dropping([])
@@ -420,18 +421,8 @@ def test_connection_dropped_mid_stream_is_a_stream_error() -> None:
 
 
 def test_tools_mode_streams_the_tool_call_arguments() -> None:
-    def call(arguments: str, **extra: Any) -> dict[str, Any]:
-        return {"tool_calls": [{"index": 0, "function": {"arguments": arguments}, **extra}]}
-
-    pieces = [ANSWER[i : i + 6] for i in range(0, len(ANSWER), 6)]
-    events = [
-        chunk({"role": "assistant", "content": None}),
-        chunk(call("", id="call_1", type="function")),
-        *[chunk(call(p)) for p in pieces],
-        chunk({}, "tool_calls"),
-        chunk(choices=False, usage=USAGE),
-    ]
-    server = Server(sse_bytes(events))
+    events = wire.chunks(ANSWER, tool="Order", size=6, finish_reason="tool_calls")
+    server = Server(wire.sse(events))
     with extractor(server).stream(Order, "t", mode="tools") as stream:
         out = list(stream)
     assert "tools" in server.requests[0]
@@ -441,22 +432,18 @@ def test_tools_mode_streams_the_tool_call_arguments() -> None:
 
 
 def test_http_error_status_is_typed_and_transient_ones_are_retried() -> None:
-    unauthorized = httpx.Response(401, json={"error": {"message": "bad key", "code": "x"}})
+    unauthorized = httpx.Response(401, json=wire.error_body(401, "bad key", code="x"))
     with pytest.raises(AuthenticationError):
         list(extractor(Server(unauthorized)).stream(Order, "t"))
-    busy = httpx.Response(503, json={"error": {"message": "busy"}})
-    server = Server(busy, content_stream(ANSWER))
+    busy = httpx.Response(503, json=wire.error_body(503, "busy"))
+    server = Server(busy, wire.sse(wire.chunks(ANSWER)))
     with extractor(server).stream(Order, "t") as stream:
         assert stream.until_done().value == EXPECTED
     assert len(server.requests) == 2
 
 
 def test_server_that_ignores_stream_true_still_works() -> None:
-    payload = {
-        "choices": [{"message": {"content": ANSWER}, "finish_reason": "stop"}],
-        "usage": USAGE,
-    }
-    server = Server(httpx.Response(200, json=payload))
+    server = Server(httpx.Response(200, json=wire.completion(ANSWER)))
     with extractor(server).stream(Order, "t") as stream:
         events = list(stream)
     assert isinstance(events[-2], Snapshot) and events[-1].value == EXPECTED
@@ -466,7 +453,7 @@ def test_server_that_ignores_stream_true_still_works() -> None:
 
 
 def test_stopping_early_closes_the_response() -> None:
-    reads = [sse_bytes([c], done=False) for c in content_chunks(ANSWER, 4)]
+    reads = wire.sse_events(wire.chunks(ANSWER, size=4), done=False)
     server = Server(reads)
     with extractor(server).stream(Order, "t") as stream:
         for event in stream:
@@ -481,7 +468,7 @@ def test_stopping_early_closes_the_response() -> None:
 
 
 def test_result_before_the_end_says_what_to_do() -> None:
-    stream = extractor(Server(content_stream(ANSWER))).stream(Order, "t")
+    stream = extractor(Server(wire.sse(wire.chunks(ANSWER)))).stream(Order, "t")
     with pytest.raises(RuntimeError, match="until_done"):
         _ = stream.result
     stream.close()
@@ -491,7 +478,7 @@ def test_result_before_the_end_says_what_to_do() -> None:
 
 
 async def test_async_stream_snapshots_and_final() -> None:
-    server = Server(content_stream(ANSWER, 8))
+    server = Server(wire.sse(wire.chunks(ANSWER, size=8)))
     async with async_extractor(server).stream(Order, "t") as stream:
         events = [event async for event in stream]
     assert_monotone([e.value for e in events if isinstance(e, Snapshot)])
@@ -502,8 +489,8 @@ async def test_async_stream_snapshots_and_final() -> None:
 async def test_async_items_with_reask() -> None:
     bad = [{"sku": "X", "qty": "many", "price": 1}]
     server = Server(
-        content_stream(json.dumps({"result": bad})),
-        content_stream(json.dumps({"result": ORDER["items"]})),
+        wire.sse(wire.chunks(json.dumps({"result": bad}))),
+        wire.sse(wire.chunks(json.dumps({"result": ORDER["items"]}))),
     )
     async with async_extractor(server).stream_items(Item, "t") as stream:
         kinds = [type(e).__name__ async for e in stream]
@@ -511,7 +498,7 @@ async def test_async_items_with_reask() -> None:
 
 
 async def test_async_stopping_early_closes_the_response() -> None:
-    reads = [sse_bytes([c], done=False) for c in content_chunks(ANSWER, 4)]
+    reads = wire.sse_events(wire.chunks(ANSWER, size=4), done=False)
     server = Server(reads)
     async with async_extractor(server).stream(Order, "t") as stream:
         async for event in stream:
@@ -522,8 +509,8 @@ async def test_async_stopping_early_closes_the_response() -> None:
 
 
 async def test_async_stream_error_carries_accounting() -> None:
-    wrong = content_stream(json.dumps({"customer": "x", "items": "none"}))
-    error = sse_bytes([{"error": {"message": "overloaded", "code": "overloaded"}}])
+    wrong = wire.sse(wire.chunks(json.dumps({"customer": "x", "items": "none"})))
+    error = wire.sse([wire.error_body(500, "overloaded", code="overloaded")])
     server = Server(wrong, error)
     async with async_extractor(server).stream(Order, "t") as stream:
         with pytest.raises(StreamError) as info:
@@ -555,7 +542,9 @@ class Watched(pydantic.BaseModel):
 def test_user_validators_never_see_incomplete_data() -> None:
     SEEN.clear()
     whole = {"customer": "A", "items": ORDER["items"]}
-    with extractor(Server(content_stream(json.dumps(whole), 2))).stream(Watched, "t") as stream:
+    with extractor(Server(wire.sse(wire.chunks(json.dumps(whole), size=2)))).stream(
+        Watched, "t"
+    ) as stream:
         events = list(stream)
     assert sum(isinstance(e, Snapshot) for e in events) > 10
     assert events[-1].value.items == EXPECTED.items
@@ -571,7 +560,8 @@ def test_json_schema_items() -> None:
     bad = [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 0}]
     good = [{"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}]
     server = Server(
-        content_stream(json.dumps({"result": bad})), content_stream(json.dumps({"result": good}))
+        wire.sse(wire.chunks(json.dumps({"result": bad}))),
+        wire.sse(wire.chunks(json.dumps({"result": good}))),
     )
     with extractor(server).stream_items(schema, "t") as stream:
         events = list(stream)
@@ -589,7 +579,7 @@ class WithDefault(pydantic.BaseModel):
 
 def test_json_schema_mode_items_drop_forced_nulls() -> None:
     answer = json.dumps({"result": [{"sku": "A", "qty": None}, {"sku": "B", "qty": 5}]})
-    server = Server(content_stream(answer))
+    server = Server(wire.sse(wire.chunks(answer)))
     with extractor(server).stream_items(WithDefault, "t", mode="json_schema") as stream:
         ready = [e.value for e in stream if isinstance(e, ItemReady)]
     assert ready == [WithDefault(sku="A"), WithDefault(sku="B", qty=5)]
@@ -598,7 +588,7 @@ def test_json_schema_mode_items_drop_forced_nulls() -> None:
 
 def test_event_stream_sent_as_json_content_type_is_still_read() -> None:
     response = httpx.Response(
-        200, headers={"content-type": "application/json"}, content=content_stream(ANSWER)
+        200, headers={"content-type": "application/json"}, content=wire.sse(wire.chunks(ANSWER))
     )
     with extractor(Server(response)).stream(Order, "t") as stream:
         events = list(stream)
@@ -623,7 +613,7 @@ def test_growing_strings_are_prefixes_even_with_escapes_split_across_chunks() ->
 
 def test_fenced_answer_with_prose_streams_and_is_repaired() -> None:
     text = "Here you go:\n```json\n" + ANSWER + "\n```\n"
-    with extractor(Server(content_stream(text, 6))).stream(Order, "t") as stream:
+    with extractor(Server(wire.sse(wire.chunks(text, size=6)))).stream(Order, "t") as stream:
         events = list(stream)
     snapshots = [e.value for e in events if isinstance(e, Snapshot)]
     assert snapshots and all(isinstance(s, Order) for s in snapshots)
@@ -632,7 +622,9 @@ def test_fenced_answer_with_prose_streams_and_is_repaired() -> None:
 
 
 def test_truncation_retry_restarts_the_stream() -> None:
-    server = Server(content_stream(ANSWER[:50], finish_reason="length"), content_stream(ANSWER))
+    server = Server(
+        wire.sse(wire.chunks(ANSWER[:50], finish_reason="length")), wire.sse(wire.chunks(ANSWER))
+    )
     ex = extractor(server)
     with ex.stream(Order, "t", max_tokens=100, retry_truncated=True) as stream:
         events = list(stream)
@@ -668,7 +660,7 @@ def test_configuration_errors_are_raised_by_the_call_not_the_first_iteration(
 
 
 def test_compressed_event_stream_is_decoded() -> None:
-    body = gzip.compress(content_stream(ANSWER))
+    body = gzip.compress(wire.sse(wire.chunks(ANSWER)))
     response = httpx.Response(
         200,
         headers={"content-type": "text/event-stream", "content-encoding": "gzip"},

@@ -6,12 +6,18 @@
 - `Recorder` / `Replayer`: record real exchanges to a JSONL file without credentials, then
   replay them offline; a request that matches no recording fails with a diff.
 - The pytest plugin (``extractor.testing.plugin``) provides the ``extractor_fake`` fixture.
+- `extractor.testing.wire` (a public module, not re-exported here): the OpenAI payloads and
+  event streams the fake model sends, as builders, for tests that answer through respx or
+  their own server, and readers of streams for assertions.
+- `estimate_tokens`: the token estimate the fake model bills with: the library's own, the one
+  ``extractor estimate`` counts with.
 """
 
+from ..core.tokens import estimate_tokens
 from .exchange import SeenRequest
 from .fake import FAKE_API_KEY, FakeModel, FakeModelExhausted, Handler
 from .record import Recorder, Replayer, ReplayMismatch, cassette
-from .replies import Reply, estimate_tokens
+from .replies import Reply
 
 __all__ = [
     "FAKE_API_KEY",

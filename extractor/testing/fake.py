@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ..wire.rules import is_reasoning_model
 from .exchange import ChunkedStream, SeenRequest
 from .replies import Reply
 
@@ -231,8 +232,7 @@ class FakeModel:
                 "'response_format' of type 'json_object'.",
                 param="messages",
             )
-        model = seen.model or ""
-        if model.startswith(("gpt-5", "o1", "o3", "o4")):
+        if is_reasoning_model(seen.model or ""):
             if "max_tokens" in body:
                 return Reply.http_error(
                     400,

@@ -11,9 +11,16 @@ import pytest
 import respx
 
 from extractor.core.cost import Usage
-from extractor.testing import FakeModel, FakeModelExhausted, Reply, SeenRequest, estimate_tokens
+from extractor.testing import (
+    FakeModel,
+    FakeModelExhausted,
+    Reply,
+    SeenRequest,
+    estimate_tokens,
+    wire,
+)
 from extractor.wire.decode import read_completion, read_usage
-from tests.testing.kithelpers import SYSTEM, chat_body, chunks, data_events, joined_content
+from tests.helpers import SYSTEM, chat_body
 
 URL = "https://api.example.test/v1/chat/completions"
 KEY = "sk-live-THIS-MUST-NOT-SHOW"
@@ -220,12 +227,12 @@ def test_stream_requests_get_chunked_server_sent_events() -> None:
     fake = FakeModel().answer(answer, chunk_chars=5)
     response = post(fake, stream_body())
     assert response.headers["content-type"].startswith("text/event-stream")
-    events = chunks(response.content)
+    events = wire.read_chunks(response.content)
     assert all(e["object"] == "chat.completion.chunk" for e in events)
     assert events[0]["choices"][0]["delta"]["role"] == "assistant"
     deltas = [e["choices"][0]["delta"]["content"] for e in events[1:-2]]
     assert all(len(d) <= 5 for d in deltas) and len(deltas) > 3
-    assert json.loads(joined_content(response.content)) == answer
+    assert json.loads(wire.streamed_content(response.content)) == answer
     assert events[-2]["choices"][0]["finish_reason"] == "stop"
     assert all(e["usage"] is None for e in events[:-1])
     usage_chunk = events[-1]
@@ -235,7 +242,7 @@ def test_stream_requests_get_chunked_server_sent_events() -> None:
 
 def test_stream_without_include_usage_has_no_usage_chunk() -> None:
     fake = FakeModel().answer({"a": 1})
-    events = chunks(post(fake, stream_body(include_usage=False)).content)
+    events = wire.read_chunks(post(fake, stream_body(include_usage=False)).content)
     assert events[-1]["choices"][0]["finish_reason"] == "stop"
     assert all("usage" not in e for e in events)
 
@@ -252,16 +259,18 @@ def raw_reads(fake: FakeModel, payload: dict[str, Any]) -> list[bytes]:
 def test_stream_arrives_in_separate_reads() -> None:
     fake = FakeModel().answer("ünïcødé " * 20, chunk_chars=3)
     reads = raw_reads(fake, stream_body())
-    assert len(reads) == len(data_events(b"".join(reads)))  # one read per event
+    assert len(reads) == len(wire.read_events(b"".join(reads)))  # one read per event
 
     split = FakeModel().answer("ünïcødé " * 20, chunk_chars=3, read_size=7)
     small = raw_reads(split, stream_body())
     assert all(len(read) <= 7 for read in small)
-    assert b"".join(small).decode().count("chat.completion.chunk") == len(chunks(b"".join(reads)))
+    assert b"".join(small).decode().count("chat.completion.chunk") == len(
+        wire.read_chunks(b"".join(reads))
+    )
     with pytest.raises(UnicodeDecodeError):  # some reads cut a character in two
         for read in small:
             read.decode("utf-8")
-    assert joined_content(b"".join(small)) == "ünïcødé " * 20
+    assert wire.streamed_content(b"".join(small)) == "ünïcødé " * 20
 
 
 async def test_async_clients_get_the_same_stream() -> None:
@@ -277,11 +286,11 @@ async def test_async_clients_get_the_same_stream() -> None:
 
 def test_stream_refusal_and_truncation() -> None:
     fake = FakeModel().refuse("No.").truncate('{"items": [1, 2', chunk_chars=4)
-    refusal = chunks(post(fake, stream_body()).content)
+    refusal = wire.read_chunks(post(fake, stream_body()).content)
     assert "".join(e["choices"][0]["delta"].get("refusal") or "" for e in refusal[1:-1]) == "No."
     truncated = post(fake, stream_body()).content
-    assert joined_content(truncated) == '{"items": [1, 2'
-    assert chunks(truncated)[-2]["choices"][0]["finish_reason"] == "length"
+    assert wire.streamed_content(truncated) == '{"items": [1, 2'
+    assert wire.read_chunks(truncated)[-2]["choices"][0]["finish_reason"] == "length"
 
 
 def test_stream_error_event_and_cut_stream() -> None:
@@ -289,7 +298,7 @@ def test_stream_error_event_and_cut_stream() -> None:
     fake.then(Reply.stream_cut('{"name": "Ad'))
     errored = post(fake, stream_body())
     assert errored.status_code == 200
-    events = data_events(errored.content)
+    events = wire.read_events(errored.content)
     assert json.loads(events[-1]) == {
         "error": {
             "message": "upstream overloaded",
@@ -303,7 +312,7 @@ def test_stream_error_event_and_cut_stream() -> None:
         "".join(json.loads(e)["choices"][0]["delta"].get("content", "") for e in events[:-1])
         == '{"name": "A'
     )
-    cut = data_events(post(fake, stream_body()).content)
+    cut = wire.read_events(post(fake, stream_body()).content)
     assert "[DONE]" not in cut
     assert all(json.loads(e)["choices"][0]["finish_reason"] is None for e in cut)
 
@@ -313,7 +322,7 @@ def test_streamed_tool_call_arguments() -> None:
     payload = stream_body()
     payload.update(tools=tools, tool_choice={"type": "function", "function": {"name": "emit"}})
     fake = FakeModel().answer({"a": [1, 2, 3]}, chunk_chars=4)
-    events = chunks(post(fake, payload).content)
+    events = wire.read_chunks(post(fake, payload).content)
     deltas = [e["choices"][0]["delta"] for e in events if e["choices"]]
     calls = [call for delta in deltas for call in delta.get("tool_calls", [])]
     assert calls[0]["function"]["name"] == "emit" and calls[0]["id"]

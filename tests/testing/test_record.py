@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from extractor.testing import FakeModel, Recorder, Replayer, ReplayMismatch, Reply, cassette
-from tests.testing.kithelpers import chat_body, chunks, joined_content
+from extractor.testing import FakeModel, Recorder, Replayer, ReplayMismatch, Reply, cassette, wire
+from tests.helpers import chat_body
 
 URL = "https://api.example.test/v1/chat/completions"
 KEY = "sk-proj-REAL-KEY-0123456789abcdef"
@@ -203,8 +203,8 @@ def test_streams_are_recorded_and_replayed_event_by_event(tmp_path: Path) -> Non
         assert response.headers["content-type"].startswith("text/event-stream")
         reads = list(response.iter_raw())
     assert b"".join(reads) == recorded
-    assert len(reads) == len(chunks(recorded)) + 1  # one read per event, [DONE] included
-    assert joined_content(recorded) == '{"name": "Ada Lovelace"}'
+    assert len(reads) == len(wire.read_chunks(recorded)) + 1  # one read per event, [DONE] included
+    assert wire.streamed_content(recorded) == '{"name": "Ada Lovelace"}'
 
 
 def test_recorder_appends_each_exchange_as_it_happens(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from extractor import ConfigurationError, Extractor, ModelRules
 from extractor.core.target import Target
-from tests.corehelpers import BASE_URL, KEY, URL, bodies, completion, reply
+from extractor.testing import wire
+from tests.helpers import BASE_URL, KEY, URL, bodies, reply
 
 
 class Address(BaseModel):
@@ -110,8 +111,8 @@ def test_tools_mode_forces_one_function_and_parses_its_arguments(ex):
     with respx.mock:
         route = respx.post(URL).mock(
             side_effect=[
-                respx.MockResponse(200, json=completion(tool_arguments='{"title": 5}')),
-                respx.MockResponse(200, json=completion(tool_arguments='{"name": "A"}')),
+                respx.MockResponse(200, json=wire.completion('{"title": 5}', tool="Person")),
+                respx.MockResponse(200, json=wire.completion('{"name": "A"}', tool="Person")),
             ]
         )
         assert ex.extract(Person, "x", mode="tools").name == "A"

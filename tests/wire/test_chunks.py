@@ -9,9 +9,9 @@ import pytest
 from extractor.core.completion import Completion
 from extractor.core.cost import Usage
 from extractor.errors import StreamError
+from extractor.testing import wire
 from extractor.wire.chunks import ChunkAssembler, Delta
 from extractor.wire.sse import SSEDecoder
-from tests.sse_fixtures import USAGE, chunk, content_chunks, content_stream, sse_bytes
 
 
 def run(body: bytes, *, request_id: str | None = None) -> tuple[str, ChunkAssembler]:
@@ -27,7 +27,7 @@ def run(body: bytes, *, request_id: str | None = None) -> tuple[str, ChunkAssemb
 
 def test_content_stream_assembles_like_a_plain_completion() -> None:
     text = '{"name": "Ada", "langs": ["en", "fr"]}'
-    shown, assembler = run(content_stream(text, 5), request_id="req_1")
+    shown, assembler = run(wire.sse(wire.chunks(text, size=5)), request_id="req_1")
     assert shown == text
     assert assembler.completion() == Completion(
         content=text,
@@ -39,51 +39,47 @@ def test_content_stream_assembles_like_a_plain_completion() -> None:
 
 
 def test_request_id_falls_back_to_the_chunk_id() -> None:
-    _, assembler = run(content_stream("{}"))
+    _, assembler = run(wire.sse(wire.chunks("{}")))
     assert assembler.completion().request_id == "chatcmpl-abc"
 
 
 def test_usage_null_on_ordinary_chunks_does_not_erase_usage() -> None:
-    events = [*content_chunks("{}"), chunk({}, usage=None)]
-    _, assembler = run(sse_bytes(events))
+    events = [*wire.chunks("{}"), wire.chunk({})]
+    _, assembler = run(wire.sse(events))
     assert assembler.completion().usage.total_tokens == 150
 
 
 def test_chunks_after_the_usage_chunk_are_accepted() -> None:
-    events = [*content_chunks('{"a": 1}'), chunk(choices=False), chunk({"content": ""})]
-    shown, assembler = run(sse_bytes(events))
+    events = [*wire.chunks('{"a": 1}'), wire.usage_chunk(), wire.chunk({"content": ""})]
+    shown, assembler = run(wire.sse(events))
     assert shown == '{"a": 1}'
     assert assembler.completion().content == '{"a": 1}'
 
 
 def test_events_after_done_are_ignored() -> None:
-    body = content_stream('{"a": 1}') + sse_bytes([chunk({"content": "junk"})], done=False)
+    body = wire.sse(wire.chunks('{"a": 1}')) + wire.sse(
+        [wire.chunk({"content": "junk"})], done=False
+    )
     shown, assembler = run(body)
     assert assembler.completion().content == shown == '{"a": 1}'
 
 
 def test_comments_and_keepalives_are_ignored() -> None:
-    body = b": OPENROUTER PROCESSING\n\n" + content_stream('{"a": 1}').replace(
+    body = b": OPENROUTER PROCESSING\n\n" + wire.sse(wire.chunks('{"a": 1}')).replace(
         b"\n\n", b"\n: ping\n\n", 2
     )
     assert run(body)[1].completion().content == '{"a": 1}'
 
 
 def test_multi_line_data_is_one_chunk() -> None:
-    pretty = json.dumps(chunk({"content": "{}"}, "stop"), indent=2)
+    pretty = json.dumps(wire.chunk({"content": "{}"}, "stop"), indent=2)
     body = ("data: " + pretty.replace("\n", "\ndata: ") + "\n\ndata: [DONE]\n\n").encode()
     assert run(body)[1].completion().content == "{}"
 
 
 def test_error_event_under_http_200_is_a_stream_error_with_code() -> None:
-    error = {
-        "error": {
-            "message": "The server had an error",
-            "type": "server_error",
-            "code": "server_error",
-        }
-    }
-    body = sse_bytes([*content_chunks('{"a"', finish_reason=None, usage=None), error])
+    error = wire.error_body(500, "The server had an error", code="server_error")
+    body = wire.sse([*wire.chunks('{"a"', finish_reason=None, usage=None), error])
     with pytest.raises(StreamError) as info:
         run(body, request_id="req_9")
     assert "The server had an error" in str(info.value)
@@ -100,12 +96,12 @@ def test_error_event_type_with_bare_payload() -> None:
 
 def test_refusal_deltas_are_joined_and_content_stays_none() -> None:
     events = [
-        chunk({"role": "assistant", "content": None, "refusal": ""}),
-        chunk({"refusal": "I can't help "}),
-        chunk({"refusal": "with that."}),
-        chunk({}, "stop"),
+        wire.chunk({"role": "assistant", "content": None, "refusal": ""}),
+        wire.chunk({"refusal": "I can't help "}),
+        wire.chunk({"refusal": "with that."}),
+        wire.chunk({}, "stop"),
     ]
-    shown, assembler = run(sse_bytes(events))
+    shown, assembler = run(wire.sse(events))
     completion = assembler.completion()
     assert shown == ""
     assert completion.refusal == "I can't help with that."
@@ -113,7 +109,7 @@ def test_refusal_deltas_are_joined_and_content_stays_none() -> None:
 
 
 def test_length_finish_reason_is_passed_on() -> None:
-    _, assembler = run(content_stream('{"a": [1, 2', finish_reason="length"))
+    _, assembler = run(wire.sse(wire.chunks('{"a": [1, 2', finish_reason="length")))
     assert assembler.completion().finish_reason == "length"
 
 
@@ -122,16 +118,16 @@ def test_tool_call_arguments_are_joined_by_index() -> None:
         return {"index": index, "function": {"arguments": arguments}, **extra}
 
     events = [
-        chunk({"role": "assistant", "content": None}),
-        chunk({"tool_calls": [call(0, "", id="call_A", type="function")]}),
-        chunk({"tool_calls": [call(0, '{"na')]}),
-        chunk({"tool_calls": [call(1, '{"x"', id="call_B")]}),
-        chunk({"tool_calls": [call(0, 'me": "Ada"}')]}),
-        chunk({"tool_calls": [call(1, ": 1}")]}),
-        chunk({}, "tool_calls"),
-        chunk(choices=False, usage=USAGE),
+        wire.chunk({"role": "assistant", "content": None}),
+        wire.chunk({"tool_calls": [call(0, "", id="call_A", type="function")]}),
+        wire.chunk({"tool_calls": [call(0, '{"na')]}),
+        wire.chunk({"tool_calls": [call(1, '{"x"', id="call_B")]}),
+        wire.chunk({"tool_calls": [call(0, 'me": "Ada"}')]}),
+        wire.chunk({"tool_calls": [call(1, ": 1}")]}),
+        wire.chunk({}, "tool_calls"),
+        wire.usage_chunk(),
     ]
-    shown, assembler = run(sse_bytes(events))
+    shown, assembler = run(wire.sse(events))
     completion = assembler.completion()
     assert shown == completion.content == '{"name": "Ada"}'
     assert completion.tool_call_id == "call_A"
@@ -140,19 +136,19 @@ def test_tool_call_arguments_are_joined_by_index() -> None:
 
 def test_tool_call_after_content_resets_the_answer() -> None:
     events = [
-        chunk({"role": "assistant", "content": "Sure: "}),
-        chunk({"tool_calls": [{"index": 0, "id": "c", "function": {"arguments": "{}"}}]}),
-        chunk({}, "tool_calls"),
+        wire.chunk({"role": "assistant", "content": "Sure: "}),
+        wire.chunk({"tool_calls": [{"index": 0, "id": "c", "function": {"arguments": "{}"}}]}),
+        wire.chunk({}, "tool_calls"),
     ]
     decoder, assembler = SSEDecoder(), ChunkAssembler()
-    deltas = [assembler.event(e) for e in decoder.feed(sse_bytes(events))]
+    deltas = [assembler.event(e) for e in decoder.feed(wire.sse(events))]
     assert deltas == [Delta("Sure: "), Delta("{}", reset=True), Delta(""), Delta("")]
     assert assembler.completion().content == "{}"
 
 
 @pytest.mark.parametrize("done", [True, False])
 def test_stream_needs_done_or_finish_reason(done: bool) -> None:
-    body = sse_bytes(content_chunks('{"a": 1}', finish_reason=None, usage=None), done=done)
+    body = wire.sse(wire.chunks('{"a": 1}', finish_reason=None, usage=None), done=done)
     _, assembler = run(body)
     if done:
         assert assembler.completion().content == '{"a": 1}'
@@ -162,21 +158,21 @@ def test_stream_needs_done_or_finish_reason(done: bool) -> None:
 
 
 def test_finish_reason_without_done_is_complete() -> None:
-    body = sse_bytes(content_chunks('{"a": 1}'), done=False)
+    body = wire.sse(wire.chunks('{"a": 1}'), done=False)
     assert run(body)[1].completion().content == '{"a": 1}'
 
 
 def test_cut_json_event_is_a_stream_error() -> None:
-    body = content_stream('{"a": 1}')[:-30]
+    body = wire.sse(wire.chunks('{"a": 1}'))[:-30]
     with pytest.raises(StreamError, match="not JSON"):
         run(body)
 
 
 def test_other_choices_are_ignored() -> None:
-    other = chunk({"content": "nope"})
+    other = wire.chunk({"content": "nope"})
     other["choices"][0]["index"] = 1
-    events = [*content_chunks("{}", finish_reason=None, usage=None), other, chunk({}, "stop")]
-    assert run(sse_bytes(events))[1].completion().content == "{}"
+    events = [*wire.chunks("{}", finish_reason=None, usage=None), other, wire.chunk({}, "stop")]
+    assert run(wire.sse(events))[1].completion().content == "{}"
 
 
 def test_lone_surrogate_escape_in_a_chunk_is_read_as_json_loads_reads_it() -> None:

@@ -22,7 +22,7 @@ from extractor import (
     RateLimitError,
     ServerError,
 )
-from tests.corehelpers import BASE_URL, KEY, URL, error, reply
+from tests.helpers import BASE_URL, KEY, URL, error, reply
 
 NOW = 1_700_000_000.0
 

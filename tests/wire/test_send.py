@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from extractor import APIConnectionError, AsyncExtractor, Extractor, ServerError
 from extractor.wire.endpoint import Endpoint
-from tests.corehelpers import BASE_URL, KEY, URL, error, reply
+from tests.helpers import BASE_URL, KEY, URL, error, reply
 
 
 class Person(BaseModel):
