@@ -6,9 +6,10 @@ the re-ask and spending limits, the price. The drivers ask it for plans; the ext
 and the stream session run them. It does no I/O, so it serves sync and async drivers, the
 batch runners and tests alike (``extractor.planner.plan(Person, text)``).
 
-A call without options of its own (the common case in services and batch jobs) differs from
-the last such call of the same target only in its text, so its plan is kept per target
-and reused with the new text: no options merged, no system message or parameters rebuilt.
+Calls without options of their own (the common case in services and batch jobs) of the same
+target differ only in their text, so their plan is made once per target and reused with each
+call's text: no options merged, no system message or parameters rebuilt. The configuration is
+fixed when the planner is made, so a kept plan never goes stale.
 """
 
 from __future__ import annotations
