@@ -89,6 +89,20 @@ def test_a_stream_that_fails_to_open_is_retried() -> None:
     assert route.call_count == 2 and len(sleeps) == 1
 
 
+async def test_an_async_stream_that_fails_to_open_is_retried() -> None:
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    ex = AsyncExtractor(api_key=KEY, base_url=BASE_URL, sleep=sleep)
+    with respx.mock:
+        route = respx.post(URL).mock(side_effect=[error(503), reply({"name": "A"})])
+        async with ex.stream(Person, "x") as stream:
+            assert (await stream.until_done()).value.name == "A"
+    assert route.call_count == 2 and len(sleeps) == 1
+
+
 @pytest.mark.parametrize(
     "client",
     [
