@@ -2,11 +2,14 @@
 
     PYTHONPATH=. python benchmarks/parse.py
 
-Prints: (1) the fast path on valid JSON against json.loads; (2) the repair path on broken
-JSON against json_repair.loads; (3) how the repair path scales with input size; (4) the
-incremental parser fed 8-character chunks against partial_json_parser re-run on the growing
-buffer at every chunk (how peers stream), and how both scale. Times are CPU time (the machine
-may be shared), the best of a few runs.
+Prints: (0) the cases of the corpus (tests/parse/corpus.py) recovered, refused and misread,
+against json_repair.loads on the same cases; (1) the fast path on valid JSON against
+json.loads; (2) the repair path on broken JSON against json_repair.loads; (3) how the repair
+path scales with input size; (4) the incremental parser fed 8-character chunks against
+partial_json_parser re-run on the growing buffer at every chunk (how peers stream), and how
+both scale; (5) hostile inputs of 1 MB, each of which must parse or fail in under a second;
+(6) the nesting depths at which validation and serialisation fail, which set MAX_DEPTH.
+Times are CPU time (the machine may be shared), the best of a few runs.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Any
 import json_repair
 import partial_json_parser
 
-from extractor.parse import IncrementalParser, parse
+from extractor.errors import ParseError
+from extractor.parse import MAX_DEPTH, IncrementalParser, loads, parse
+from tests.parse.corpus import CASES, REFUSED, same
 
 BASELINE_CAP_SECONDS = 20.0  # a baseline still running after this long is stopped and said so
 
@@ -77,7 +82,7 @@ def pathological(size: int) -> dict[str, str]:
     """Inputs built to defeat the fast paths, each about ``size`` characters."""
     paths = json.dumps([{"path": f"C:\\Users\\u{i}\\file.txt", "n": i} for i in range(size // 40)])
     lines = json.dumps([{"text": f"line {i}\nnext", "n": i} for i in range(size // 30)])
-    deep = "[" * 1500 + "]" * 1500
+    deep = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)  # inside one more array
     return {
         "dense breakage": broken_dense(size),
         "single quotes, keys": "{" + ",".join(f"k{i}: 'v{i}'" for i in range(size // 12)) + "}",
@@ -101,13 +106,137 @@ def pure_python_json() -> json.JSONDecoder:
     return decoder
 
 
+def corpus_scores(read: Callable[[str], Any], refusals: tuple[Any, ...]) -> tuple[int, int, int]:
+    """(right, refused, wrong) over the corpus. Right: the expected value, or a refusal where
+    nothing is safe to take (a ParseError, or for json_repair the empty answer it gives);
+    refused: nothing where a value was expected; wrong: a value other than the expected one,
+    which is what validation would let through silently when it fits the schema."""
+    right = refused = wrong = 0
+    for case in CASES:
+        try:
+            value = read(case.text)
+        except Exception:  # json_repair raises its own errors on some inputs
+            value = REFUSED
+        if any(value is r or (type(value) is type(r) and value == r) for r in refusals):
+            value = REFUSED
+        if case.expected is REFUSED:
+            right += value is REFUSED
+            wrong += value is not REFUSED
+        elif value is REFUSED:
+            refused += 1
+        elif same(value, case.expected):
+            right += 1
+        else:
+            wrong += 1
+    return right, refused, wrong
+
+
+def read_ours(text: str) -> Any:
+    try:
+        return loads(text)
+    except ParseError:
+        return REFUSED
+
+
+def hostile(size: int) -> dict[str, str]:
+    """Inputs of ``size`` characters built against the slow paths: one repair per few
+    characters, quotes that keep the parser guessing, brackets that never start a root."""
+
+    def rep(unit: str, head: str = "") -> str:
+        return head + unit * ((size - len(head)) // len(unit))
+
+    return {
+        "'{' * n": rep("{"),
+        "'[' * n": rep("["),
+        "'\"' * n": rep('"'),
+        "'`' * n": rep("`"),
+        "'[note] ' * n": rep("[note] "),
+        "prose words": rep("word "),
+        "'a\" x ' in a string": rep('a" x ', '{"s": "'),
+        "strings that swallow keys": rep('"a" x "b": 1, ', "["),
+        '"it\'s" items': rep("'it's' ", "["),
+        "smart quotes": rep("\u201c", "["),
+        "'x\"' in a string": rep('x"', '["'),
+        "unquoted items": rep("a, ", "["),
+        "unquoted members": rep("a:b,", "{"),
+        "keys without colons": rep('"a" ', "{"),
+        "lost quotes": rep('x, "b', '{"a": "'),
+        "'1,2' groups": rep("1,2", '{"n": '),
+        "ellipses": rep("\u2026", "["),
+        "tuples": rep('"a":(1),', "{"),
+        "NaN items": rep("NaN, ", "["),
+        "stray closers": rep('{"a":1}}, "b":'),
+        "no-break spaces": rep("\u00a0", "["),
+    }
+
+
+def depth_limits() -> dict[str, int]:
+    """The shallowest nesting at which each consumer of a parsed answer fails, with an
+    empty stack and the default recursion limit (inside an application, earlier)."""
+    import copy
+    import sys
+
+    import jsonschema
+    from pydantic import BaseModel, ValidationError
+
+    class Node(BaseModel):
+        c: Node | None = None
+
+    recursive = jsonschema.Draft202012Validator(
+        {
+            "$defs": {"n": {"type": "object", "properties": {"c": {"$ref": "#/$defs/n"}}}},
+            "$ref": "#/$defs/n",
+        }
+    )
+
+    def nested(depth: int) -> dict[str, Any]:
+        value: dict[str, Any] = {}
+        for _ in range(depth - 1):
+            value = {"c": value}
+        return value
+
+    checks: dict[str, Callable[[Any], Any]] = {
+        "jsonschema, recursive $ref": recursive.validate,
+        "pydantic, recursive model": Node.model_validate,
+        "copy.deepcopy": copy.deepcopy,
+        "json.dumps": json.dumps,
+    }
+    limits = {}
+    for name, check in checks.items():
+        low, high = 1, 4 * sys.getrecursionlimit()
+        while low < high:  # the first depth that fails
+            mid = (low + high) // 2
+            try:
+                check(nested(mid))
+                low = mid + 1
+            except (RecursionError, ValidationError):
+                high = mid
+        limits[name] = low
+    return limits
+
+
 def main() -> None:
     mb = 1_000_000
+
+    print(f"(0) corpus: {len(CASES)} broken answers with expected values (tests/parse/corpus.py)")
+    ours_score = corpus_scores(read_ours, ())
+    theirs_score = corpus_scores(json_repair.loads, ("", None))
+    ours = best_of(lambda: [read_ours(case.text) for case in CASES])
+    base = best_of(lambda: [json_repair.loads(case.text) for case in CASES], repeat=1)
+    for label, (right, refused, wrong), seconds in [
+        ("extractor.loads", ours_score, ours),
+        ("json_repair.loads", theirs_score, base),
+    ]:
+        print(
+            f"  {label:<18} right {right:3d} / {len(CASES)}  refused {refused:3d}  "
+            f"wrong {wrong:3d}  in {seconds * 1000:6.1f} ms"
+        )
 
     print("(1) valid JSON, ~1 MB: parse() fast path vs json.loads")
     text = valid_json(mb)
     ours = best_of(lambda: parse(text))
     base = best_of(lambda: json.loads(text))
+    json_base = base
     print(
         f"  {len(text) / mb:.2f} MB  parse {ours * 1000:.1f} ms  json.loads {base * 1000:.1f} ms"
         f"  overhead {ours / base:.2f}x"
@@ -205,6 +334,26 @@ def main() -> None:
     ratio_row("partial_json_parser", labels, [seconds for seconds, _ in peers])
     if any(done < len(c) for (_, done), c in zip(peers, chunked, strict=True)):
         print("  (partial_json_parser rows that hit the cap are lower bounds)")
+
+    print("\n(5) hostile inputs of 1 MB: every one must parse or fail in under a second")
+    worst = 0.0
+    for label, text in hostile(mb).items():
+        outcome = "value"
+        start = time.process_time()
+        try:
+            loads(text)
+        except ParseError:
+            outcome = "ParseError"
+        seconds = time.process_time() - start
+        worst = max(worst, seconds)
+        print(f"  {label:<24} {seconds * 1000:7.1f} ms  {outcome}")
+    print(
+        f"  worst {worst * 1000:.1f} ms (json.loads, 1 MB of valid JSON: {json_base * 1000:.1f} ms)"
+    )
+
+    print(f"\n(6) nesting: MAX_DEPTH is {MAX_DEPTH}; depth at which each consumer fails")
+    for name, depth in depth_limits().items():
+        print(f"  {name:<28} {depth}")
 
 
 if __name__ == "__main__":

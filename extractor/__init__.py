@@ -22,7 +22,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .core.cost import Cost, Price, Usage
-from .core.result import Attempt, Extraction
+from .core.result import Attempt, ChunkFailure, Conflict, Extraction, Span
 from .errors import (
     APIConnectionError,
     APIError,
@@ -30,6 +30,7 @@ from .errors import (
     AuthenticationError,
     BadRequestError,
     BudgetExceeded,
+    ChunkFailed,
     ConfigurationError,
     ErrorDetail,
     ExtractionError,
@@ -95,7 +96,10 @@ __all__ = [
     "BadRequestError",
     "BudgetExceeded",
     "CallOptions",
+    "ChunkFailed",
+    "ChunkFailure",
     "ConfigurationError",
+    "Conflict",
     "Cost",
     "Done",
     "ErrorDetail",
@@ -121,6 +125,7 @@ __all__ = [
     "Restart",
     "ServerError",
     "Snapshot",
+    "Span",
     "StreamError",
     "StreamEvent",
     "TruncatedError",

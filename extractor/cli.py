@@ -30,7 +30,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,11 @@ import httpx
 from .client import AsyncExtractor, Extractor
 from .core.cost import Usage
 from .core.options import CallOptions
+from .core.result import spans_to_dict
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
-from .errors import ConfigurationError, ExtractionError, InputError
+from .errors import ConfigurationError, ExtractionError, InputError, OutputError
+from .grounding import render_html
 from .jobs.inputs import detect_format, open_input, read_records, sniff
 
 __all__ = ["main"]
@@ -78,6 +80,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--base-url", help="API base URL (default: $EXTRACTOR_BASE_URL, ...)")
         sub.add_argument("--instructions", help="extra guidance for the model")
         sub.add_argument(
+            "--ground", action="store_true", help="add where each value is in the text (spans)"
+        )
+        sub.add_argument(
+            "--require-grounding",
+            action="store_true",
+            help="re-ask when a value is not in the text (implies --ground)",
+        )
+        sub.add_argument(
+            "--chunk-size", type=_positive, help="cut longer texts into chunks of N characters"
+        )
+        sub.add_argument(
+            "--passes", type=int, choices=(1, 2, 3), help="read each chunk again for what it missed"
+        )
+        sub.add_argument(
             "-v", "--verbose", action="store_true", help="log each attempt and retry to stderr"
         )
 
@@ -86,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("file", nargs="?", help="file holding the text, or - for stdin")
     extract.add_argument("--text", help="the text itself")
     extract.add_argument("--max-retries", type=_natural, default=3, help="re-asks (default 3)")
+    extract.add_argument(
+        "--html", type=Path, help="also write a page of the text with each value highlighted"
+    )
 
     batch = commands.add_parser("batch", help="extract from every record of a file")
     common(batch)
@@ -101,8 +120,19 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--budget", type=_amount, help="start no new record once this run spent it")
     batch.add_argument("--cache", type=Path, help="sqlite cache file of validated answers")
     batch.add_argument("--retry-errors", action="store_true", help="redo the failed records")
+    batch.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where records run: this process (default), or a Ray cluster (extra: ray)",
+    )
+    batch.add_argument("--address", help="with --engine ray: the cluster (default: a local Ray)")
+    batch.add_argument(
+        "--workers", type=_positive, help="with --engine ray: worker actors (default 2)"
+    )
     batch.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
     batch.add_argument("--progress-interval", type=float, default=10.0, help=argparse.SUPPRESS)
+    _batch_api_arguments(batch)
 
     estimate = commands.add_parser("estimate", help="count records, estimate tokens and cost")
     common(estimate)
@@ -114,6 +144,61 @@ def _parser() -> argparse.ArgumentParser:
     common(prompt)
     prompt.add_argument("--text", default="<the text to extract from>", help="a sample text")
     return parser
+
+
+def _batch_api_arguments(batch: argparse.ArgumentParser) -> None:
+    """``batch --batch-api``: the requests go through the provider's Batch API."""
+    group = batch.add_argument_group("Batch API (half price, answers within 24 hours)")
+    group.add_argument(
+        "--batch-api", action="store_true", help="send the requests through the Batch API"
+    )
+    group.add_argument(
+        "--batch-price-factor",
+        type=_amount,
+        default=Decimal("0.5"),
+        help="batch price as a fraction of the live price (default 0.5)",
+    )
+    group.add_argument(
+        "--reask-live", action="store_true", help="send re-asks to the live API, not a new batch"
+    )
+    group.add_argument(
+        "--poll-interval", type=float, default=30.0, help="seconds between polls (default 30)"
+    )
+    group.add_argument(
+        "--batch-max-requests", type=_positive, default=50_000, help=argparse.SUPPRESS
+    )
+    group.add_argument(
+        "--batch-max-bytes", type=_positive, default=200 * 1024 * 1024, help=argparse.SUPPRESS
+    )
+
+
+def _batch_api_job(
+    args: argparse.Namespace,
+    config: Any,
+    extractor: AsyncExtractor,
+    target: Target[Any],
+    client: httpx.AsyncClient,
+    **job: Any,
+) -> Any:
+    """The Batch API job of ``batch --batch-api``."""
+    from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
+    from .wire.endpoint import Endpoint
+
+    for flag, given in (("--cache", args.cache), ("--budget", args.budget)):
+        if given is not None:
+            raise ConfigurationError(f"{flag} is not available with --batch-api; drop one.")
+    endpoint = Endpoint(base_url=args.base_url, api_key=None)
+    return BatchApiJob(
+        config,
+        extractor,
+        target,
+        BatchApi(client, endpoint),
+        limits=BatchLimits(args.batch_max_requests, args.batch_max_bytes),
+        price_factor=args.batch_price_factor,
+        reask_live=args.reask_live,
+        poll_interval=args.poll_interval,
+        **job,
+    )
 
 
 def _positive(value: str) -> int:
@@ -180,6 +265,14 @@ def _options(args: argparse.Namespace) -> CallOptions:
         options["max_retries"] = args.max_retries
     if args.instructions:
         options["instructions"] = args.instructions
+    if getattr(args, "ground", False) or getattr(args, "html", None):
+        options["ground"] = True
+    if getattr(args, "require_grounding", False):
+        options["require_grounding"] = True
+    if getattr(args, "chunk_size", None):
+        options["chunk_size"] = args.chunk_size
+    if getattr(args, "passes", None):
+        options["passes"] = args.passes
     return options
 
 
@@ -213,15 +306,27 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
+    options = _options(args)
     with Extractor(model=args.model, base_url=args.base_url) as extractor:
         try:
-            value = extractor.extract(target, text, **_options(args))
+            result = extractor.extract_result(target, text, **options)
         except ConfigurationError:
             raise
         except ExtractionError as exc:
             print(f"extractor: {type(exc).__name__}: {exc}", file=sys.stderr)
             return EXIT_FAILED
-    print(_dump(target.plain(value), pretty=sys.stdout.isatty()))
+    data = target.plain(result.value)
+    if args.html is not None and result.spans is not None:
+        page = render_html(text, data, result.spans, title=f"{target.name}: extracted values")
+        try:
+            args.html.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write the page to {str(args.html)!r}: {exc}") from None
+    if result.spans is not None and (args.ground or args.require_grounding):
+        output: Any = {"data": data, "spans": spans_to_dict(result.spans)}
+    else:
+        output = data
+    print(_dump(output, pretty=sys.stdout.isatty()))
     return EXIT_OK
 
 
@@ -283,12 +388,11 @@ def _format(path: str, stream: Any) -> tuple[Any, Any]:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .errors import JobAborted
     from .jobs.cache import Cache
     from .jobs.config import JobConfig
     from .jobs.inputs import count_lines
     from .jobs.local import Job
-    from .jobs.progress import make_reporter, summary
+    from .jobs.progress import make_reporter
     from .jobs.ratelimit import LimitedTransport, RateLimiter
     from .wire.pool import ShardedTransport
 
@@ -322,6 +426,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if args.input != "-":
         header = fmt in ("csv", "tsv")
         total = lambda: count_lines(args.input, header=header)  # noqa: E731
+    if args.engine == "ray":
+        try:
+            return _batch_on_ray(args, config, target, stream, total)
+        finally:
+            stream.close()
+    if args.address is not None or args.workers is not None:
+        raise ConfigurationError("--address and --workers go with --engine ray")
     caches: list[Cache] = []
 
     async def run() -> int:
@@ -339,6 +450,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             # No key is a configuration error: say so before any file is created.
             extractor.check_key()
             reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
+            if args.batch_api:
+                from .jobs.batch_api import batch_summary
+
+                batch_job = _batch_api_job(
+                    args, config, extractor, target, client, stream=stream, reporter=reporter,
+                    total=total,
+                )  # fmt: skip
+                return await _run_job(batch_job, extra=lambda: batch_summary(batch_job))
             cache = Cache(args.cache) if args.cache else None
             if cache is not None:
                 caches.append(cache)
@@ -351,29 +470,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 reporter=reporter,
                 total=total,
             )
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError):
-                    loop.add_signal_handler(signum, job.interrupt)
-            try:
-                stats = await job.run()
-            except JobAborted as aborted:
-                print(summary(job.stats), file=sys.stderr)
-                print(
-                    f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
-                    file=sys.stderr,
-                )
-                return EXIT_FAILED
-            finally:
-                for signum in (signal.SIGINT, signal.SIGTERM):
-                    with contextlib.suppress(NotImplementedError):
-                        loop.remove_signal_handler(signum)
-        print(summary(stats), file=sys.stderr)
-        if stats.stopped == "interrupted":
-            return EXIT_INTERRUPTED
-        if stats.stopped == "budget":
-            return EXIT_BUDGET
-        return EXIT_OK
+            return await _run_job(job)
 
     try:
         return asyncio.run(run())
@@ -381,6 +478,96 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         stream.close()
         for cache in caches:
             cache.close()
+
+
+def _batch_on_ray(
+    args: argparse.Namespace,
+    config: Any,
+    target: Any,
+    stream: Any,
+    total: Any,
+) -> int:
+    """``extractor batch --engine ray``: the same job, its records run on a Ray cluster."""
+    try:
+        from .jobs.ray_dataset import DEFAULT_WORKERS, worker_spec
+        from .jobs.ray_job import RayJob, connect
+        from .jobs.ray_worker import RemoteCache
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"--engine ray needs Ray ({exc}): pip install 'extractor[ray]'"
+        ) from None
+    from .jobs.progress import make_reporter
+
+    driver = AsyncExtractor(model=args.model, base_url=args.base_url)
+    driver.check_key()  # before Ray starts and before any file is created
+    connect(args.address)
+    workers = args.workers or DEFAULT_WORKERS
+    cache = RemoteCache.start(args.cache) if args.cache else None
+    spec = worker_spec(
+        target,
+        workers=workers,
+        concurrency=args.concurrency,
+        rpm=args.rpm,
+        tpm=args.tpm,
+        budget=args.budget,
+        cache=cache,
+        model=args.model,
+        api_key=None,
+        base_url=args.base_url,
+        extractor_options={"max_transport_retries": BATCH_TRANSPORT_RETRIES},
+        options=config.options,
+        id_column="key",
+    )
+    reporter = make_reporter(enabled=not args.no_progress, interval=args.progress_interval)
+    job = RayJob(
+        config,
+        driver,
+        target,
+        stream=stream,
+        reporter=reporter,
+        total=total,
+        spec=spec,
+        workers=workers,
+    )
+
+    try:
+        return asyncio.run(_run_job(job))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+async def _run_job(job: Any, *, extra: Callable[[], str] | None = None) -> int:
+    """Run a batch job (any engine) with Ctrl-C and SIGTERM as its interrupt; print the
+    summary (and the engine's ``extra`` lines); the exit code."""
+    from .errors import JobAborted
+    from .jobs.progress import summary
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, job.interrupt)
+    try:
+        stats = await job.run()
+    except JobAborted as aborted:
+        print(summary(job.stats), file=sys.stderr)
+        print(
+            f"extractor: stopped: {type(aborted.error).__name__}: {aborted.error}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+    print(summary(stats), file=sys.stderr)
+    if extra is not None:
+        print(extra(), file=sys.stderr)
+    if stats.stopped == "interrupted":
+        return EXIT_INTERRUPTED
+    if stats.stopped == "budget":
+        return EXIT_BUDGET
+    return EXIT_OK
 
 
 _COMMANDS = {

@@ -18,11 +18,12 @@ import httpx
 from typing_extensions import Self, Unpack
 
 from .core.cost import Price
+from .core.document import DOCUMENT_OPTIONS, ChunkJob, DocumentCall, plan_document
 from .core.loop import ExtractionLoop
 from .core.options import DEFAULT_CONCURRENCY, CallOptions, DefaultOptions, check_options
 from .core.plan import Plan, Planner
 from .core.result import Attempt, Extraction
-from .errors import ExtractionError
+from .errors import ConfigurationError, ExtractionError
 from .wire.endpoint import Endpoint
 from .wire.pool import default_async_client
 from .wire.retry import RetryPolicy
@@ -139,6 +140,12 @@ class _ExtractorBase:
         from .core.session import StreamSession
         from .core.target import list_target
 
+        refused = sorted(DOCUMENT_OPTIONS & {**self.planner.defaults, **options}.keys())
+        if refused:
+            raise ConfigurationError(
+                f"streams read the text in one request; {', '.join(refused)} "
+                "apply to extract() and extract_result(): use those for long texts."
+            )
         validator = None
         if items:
             target, validator = list_target(target)
@@ -193,17 +200,43 @@ class Extractor(_ExtractorBase):
         self, target: Any, text: str | None = None, **options: Unpack[CallOptions]
     ) -> Extraction[Any]:
         """The value with its usage, cost and attempts."""
+        document = plan_document(self.planner, target, text, options)
+        if document is not None:
+            return self._extract_document(document)
         loop = ExtractionLoop(self.planner.plan(target, text, options))
+        self._drive(loop)
+        return loop.result()
+
+    def _drive(self, loop: ExtractionLoop[Any]) -> None:
+        """Send what the loop asks for until it holds a value; its error, with what it
+        spent, otherwise."""
         try:
             while True:
                 body = loop.next_request()
                 started = time.perf_counter()
                 completion = self.sender.send(body)
                 if loop.receive(completion, duration=time.perf_counter() - started):
-                    return loop.result()
+                    return
         except ExtractionError as exc:
             loop.fail(exc)
             raise
+
+    def _extract_document(self, document: DocumentCall[Any]) -> Extraction[Any]:
+        """The chunks of a long text, ``document.concurrency`` at a time on threads (the
+        HTTP client is thread-safe), then their merge."""
+
+        def run(job: ChunkJob) -> None:
+            while (loop := job.next_loop()) is not None:
+                try:
+                    self._drive(loop)
+                except ExtractionError as exc:
+                    job.fail(exc)
+
+        from concurrent.futures import ThreadPoolExecutor  # only long texts need threads
+
+        with ThreadPoolExecutor(max_workers=document.concurrency) as pool:
+            list(pool.map(run, document.jobs))
+        return document.result()
 
     def stream(
         self,
@@ -325,17 +358,41 @@ class AsyncExtractor(_ExtractorBase):
         self, target: Any, text: str | None = None, **options: Unpack[CallOptions]
     ) -> Extraction[Any]:
         """The value with its usage, cost and attempts."""
+        document = plan_document(self.planner, target, text, options)
+        if document is not None:
+            return await self._extract_document(document)
         loop = ExtractionLoop(self.planner.plan(target, text, options))
+        await self._drive(loop)
+        return loop.result()
+
+    async def _drive(self, loop: ExtractionLoop[Any]) -> None:
         try:
             while True:
                 body = loop.next_request()
                 started = time.perf_counter()
                 completion = await self.sender.send(body)
                 if loop.receive(completion, duration=time.perf_counter() - started):
-                    return loop.result()
+                    return
         except ExtractionError as exc:
             loop.fail(exc)
             raise
+
+    async def _extract_document(self, document: DocumentCall[Any]) -> Extraction[Any]:
+        """The chunks of a long text, ``document.concurrency`` at a time, then their merge."""
+        import asyncio
+
+        slots = asyncio.Semaphore(document.concurrency)
+
+        async def run(job: ChunkJob) -> None:
+            async with slots:
+                while (loop := job.next_loop()) is not None:
+                    try:
+                        await self._drive(loop)
+                    except ExtractionError as exc:
+                        job.fail(exc)
+
+        await asyncio.gather(*(run(job) for job in document.jobs))
+        return document.result()
 
     def stream(
         self,

@@ -10,6 +10,7 @@
     ├── RefusalError              the model refused, or the content filter stopped it
     ├── TruncatedError            the answer was cut off by the token limit
     ├── BudgetExceeded            the next attempt would exceed the call's cost or token budget
+    ├── ChunkFailed               a chunk of a long text failed; .partial has what the rest found
     └── APIError                  the API answered with an error, or could not be reached
         ├── BadRequestError           400 / 422
         ├── AuthenticationError       401
@@ -29,13 +30,13 @@ batch job can account for a failed record exactly as for a successful one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .core.result import ErrorDetail
 
 if TYPE_CHECKING:
     from .core.cost import Cost, Usage
-    from .core.result import Attempt
+    from .core.result import Attempt, ChunkFailure, Extraction
 
 __all__ = [
     "APIConnectionError",
@@ -44,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BudgetExceeded",
+    "ChunkFailed",
     "ConfigurationError",
     "ErrorDetail",
     "ExtractionError",
@@ -142,6 +144,27 @@ class TruncatedError(ExtractionError):
 
 class BudgetExceeded(ExtractionError):
     """The call's ``max_cost`` or token budget would be exceeded by another attempt."""
+
+
+class ChunkFailed(ExtractionError):
+    """A text extracted in chunks had chunks that failed after their retries.
+
+    ``failures`` says which (`ChunkFailure`: index, character range, the chunk's own error);
+    ``partial`` is the `Extraction` of what the other chunks found, merged and validated (None
+    when nothing was found or it does not validate on its own). Nothing is dropped silently:
+    pass ``partial_ok=True`` to get the partial extraction returned, failures listed, instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failures: Sequence[ChunkFailure] = (),
+        partial: Extraction[Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.failures = list(failures)
+        self.partial = partial
 
 
 class APIError(ExtractionError):

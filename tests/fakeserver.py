@@ -305,22 +305,13 @@ class FakeServer:
         """Answer one request; False when the connection must be dropped."""
         headers = {k.decode().lower(): v.decode() for k, v in request.headers}
         if request.method != b"POST" or not request.target.endswith(b"/chat/completions"):
-            await self._send(conn, writer, 404, wire.error_body(404, "not found"), {})
-            return True
+            return await self._other(conn, writer, request, headers, body)
         try:
             payload = json.loads(body)
         except ValueError:
             await self._send(conn, writer, 400, wire.error_body(400, "body is not JSON"), {})
             return True
-        key = self._key(payload)
-        with self._lock:
-            nth = self._seen[key]
-            self._seen[key] += 1
-            chat = ChatRequest(payload, headers, key, nth)
-            self.requests.append(chat)
-            if "authorization" in headers:
-                self.authorizations.add(headers["authorization"])
-        reply = self.handler(chat)
+        chat, reply = self.ask(payload, headers)
         delay = self.latency if reply.delay is None else reply.delay
         if delay > 0:
             await asyncio.sleep(delay)
@@ -332,16 +323,7 @@ class FakeServer:
             error_body = {"error": reply.error or {"message": "error"}}
             await self._send(conn, writer, reply.status, error_body, extra, reply.raw_body)
             return True
-        answer = wire.Answer(
-            reply.content,
-            reply.refusal,
-            reply.finish_reason,
-            None if reply.usage is None else Usage(*reply.usage),
-        )
-        usage = answer.usage_for(payload)
-        with self._lock:
-            # Billed once generated, as a provider does, whether or not the client is still there.
-            self.bills.append(Bill(key, usage.prompt_tokens, usage.completion_tokens))
+        answer = self.bill_answer(chat, reply)
         completion_id, created = f"chatcmpl-{number}", int(time.time())
         if payload.get("stream") is True and reply.raw_body is None:
             chunks = answer.chunks(
@@ -352,6 +334,44 @@ class FakeServer:
             completion = answer.completion(payload, id=completion_id, created=created)
             await self._send(conn, writer, 200, completion, extra, reply.raw_body)
         return True
+
+    async def _other(
+        self,
+        conn: h11.Connection,
+        writer: asyncio.StreamWriter,
+        request: h11.Request,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> bool:
+        """Any request but a chat completion: not found here (a subclass may serve more)."""
+        await self._send(conn, writer, 404, wire.error_body(404, "not found"), {})
+        return True
+
+    def ask(self, payload: dict[str, Any], headers: dict[str, str]) -> tuple[ChatRequest, Reply]:
+        """Record one chat completion request and ask the handler for its reply."""
+        key = self._key(payload)
+        with self._lock:
+            nth = self._seen[key]
+            self._seen[key] += 1
+            chat = ChatRequest(payload, headers, key, nth)
+            self.requests.append(chat)
+            if "authorization" in headers:
+                self.authorizations.add(headers["authorization"])
+        return chat, self.handler(chat)
+
+    def bill_answer(self, chat: ChatRequest, reply: Reply) -> wire.Answer:
+        """The answer to put on the wire for a 200 reply, billed as it is generated (as a
+        provider bills, whether or not the client is still there to read it)."""
+        answer = wire.Answer(
+            reply.content,
+            reply.refusal,
+            reply.finish_reason,
+            None if reply.usage is None else Usage(*reply.usage),
+        )
+        usage = answer.usage_for(chat.body)
+        with self._lock:
+            self.bills.append(Bill(chat.key, usage.prompt_tokens, usage.completion_tokens))
+        return answer
 
     async def _send(
         self,

@@ -29,6 +29,18 @@ EXPECTED = {
         "6. sugar: 85 g",
     ],
     "batch_csv": ["12 tickets: 12 ok, 0 failed", "billing"],
+    "grounding": [
+        "attempt 1: customer: this value does not appear in the text",
+        "attempt 2: valid, every value found",
+        "customer             'Dana Whitfield'",
+        "lines[0].product     'A4 Recycling-\\npapier'  (normalised match)",
+        "lines[0].unit_price  '23,90'  (normalised match)",
+    ],
+    "long_document": [
+        "18,129 characters in 7 chunks: 78 action items",
+        "read by the chunks, merged once each), 0 not in the text",
+        "2024-01-12  Priya Nair    update the supplier list   <- 'January 12, 2024'",
+    ],
 }
 
 

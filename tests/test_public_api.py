@@ -12,11 +12,12 @@ from extractor.testing import FakeModel
 PUBLIC = [
     "APIConnectionError", "APIError", "APITimeoutError", "AsyncExtractionStream",
     "AsyncExtractor", "Attempt", "AuthenticationError", "BadRequestError", "BudgetExceeded",
-    "CallOptions", "ConfigurationError", "Cost", "Done", "ErrorDetail", "Extraction",
-    "ExtractionError", "ExtractionStream", "Extractor", "ExtractorOptions", "InputError",
+    "CallOptions", "ChunkFailed", "ChunkFailure", "Conflict", "ConfigurationError", "Cost", "Done",
+    "ErrorDetail", "Extraction", "ExtractionError", "ExtractionStream", "Extractor",
+    "ExtractorOptions", "InputError",
     "ItemEvent", "ItemInvalid", "ItemReady", "JobAborted", "ModelRules", "NotFoundError",
     "OutputError", "ParseError", "PermissionDeniedError", "Price", "RateLimitError",
-    "RecordResult", "RefusalError", "Restart", "ServerError", "Snapshot", "StreamError",
+    "RecordResult", "RefusalError", "Restart", "ServerError", "Snapshot", "Span", "StreamError",
     "StreamEvent", "TruncatedError", "Usage", "ValidationFailed", "loads",
 ]  # fmt: skip
 

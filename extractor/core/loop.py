@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import (
@@ -29,6 +29,7 @@ from ..errors import (
     TruncatedError,
     ValidationFailed,
 )
+from ..grounding import Grounding, TextIndex, ungrounded_details
 from . import prompt
 from .completion import Completion
 from .cost import Cost, Usage
@@ -54,8 +55,13 @@ class ExtractionLoop(Generic[T]):
     """One call's conversation with the model, from first request to validated value."""
 
     value: T
+    #: With grounding on: the answer as plain data (unwrapped), and where its values are.
+    data: Any = None
+    grounding: Grounding | None = None
 
-    def __init__(self, plan: Plan[T]) -> None:
+    def __init__(self, plan: Plan[T], *, spent: Callable[[], Usage] | None = None) -> None:
+        """``spent`` gives what the whole call has spent, for the budget check, when this
+        loop is one of several (the chunks of a long text); by default this loop's usage."""
         self.plan = plan
         self.target = plan.target
         self._template = plan.template
@@ -65,6 +71,8 @@ class ExtractionLoop(Generic[T]):
         self._attempts: list[Attempt] = []
         self._usage = Usage()
         self._mode = plan.template.mode
+        self._spent = spent or (lambda: self._usage)
+        self._index: TextIndex | None = None
 
     @property
     def usage(self) -> Usage:
@@ -104,6 +112,8 @@ class ExtractionLoop(Generic[T]):
             return False
         try:
             self.value, repaired = self._validate(completion.content)
+            if self.plan.ground:
+                self._ground(completion.content or "")
         except _Rejected as rejected:
             self._record(completion, duration, rejected.details, rejected.repaired)
             if self._reasks >= self.plan.max_retries:
@@ -128,7 +138,22 @@ class ExtractionLoop(Generic[T]):
             cost=self.cost,
             attempts=tuple(self._attempts),
             model=self.plan.model,
+            spans=None if self.grounding is None else self.grounding.spans,
         )
+
+    def _ground(self, content: str) -> None:
+        """Find the answer's values in the source text; with ``require_grounding``, those not
+        found reject the answer like validation errors, so that the re-ask names them."""
+        from ..parse import parse
+
+        self.data = self.target.unwrap_data(self._mode.prepare(parse(content).value, self.target))
+        if self._index is None:
+            self._index = TextIndex(self.plan.source or "")
+        self.grounding = self.target.ground(self.data, self._index)
+        if self.plan.require_grounding:
+            missing = ungrounded_details(self.grounding)
+            if missing:
+                raise _Rejected(missing)
 
     def _validate(self, content: str | None) -> tuple[T, bool]:
         if not content or not content.strip():
@@ -187,7 +212,8 @@ class ExtractionLoop(Generic[T]):
 
     def _check_budget(self, budget: Budget, body: dict[str, Any]) -> None:
         estimate = estimate_tokens(json.dumps(body["messages"], ensure_ascii=False))
-        spent = self._usage.total_tokens
+        usage = self._spent()
+        spent = usage.total_tokens
         if budget.max_total_tokens is not None and spent + estimate > budget.max_total_tokens:
             raise self.fail(
                 BudgetExceeded(
@@ -198,7 +224,7 @@ class ExtractionLoop(Generic[T]):
             )
         if budget.max_cost is not None and self.plan.price is not None:
             price = self.plan.price
-            spent_cost = price.cost(self._usage).amount
+            spent_cost = price.cost(usage).amount
             next_cost = price.cost(Usage(prompt_tokens=estimate)).amount
             if spent_cost + next_cost > budget.max_cost:
                 raise self.fail(

@@ -43,9 +43,7 @@ class OutputMode:
     def instruction(self, target: Target[Any]) -> str:
         """What the system message says about the answer's form. OpenAI rejects json_object
         mode unless the word "JSON" appears in the messages: this sentence carries it."""
-        return "Reply with one JSON object, and nothing else, conforming to this JSON Schema:\n" + (
-            target.prompt_schema
-        )
+        return "Reply with only a JSON object matching this schema:\n" + target.prompt_schema
 
     def reask(self, answer: Completion, feedback: str, target: Target[Any]) -> list[dict[str, Any]]:
         """The two messages that hand a rejected answer back with the feedback on it."""
@@ -87,7 +85,7 @@ class ToolsMode(OutputMode):
         function = {
             "name": target.name,
             "description": "Record the data extracted from the text.",
-            "parameters": target.schema,
+            "parameters": target.prompt_schema_data,
         }
         return {
             "tools": [{"type": "function", "function": function}],

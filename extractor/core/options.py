@@ -39,6 +39,13 @@ class DefaultOptions(TypedDict, total=False):
     max_cost: Any
     max_total_tokens: int
     retry_truncated: bool
+    ground: bool
+    require_grounding: bool
+    chunk_size: int
+    chunk_overlap: int
+    chunk_concurrency: int
+    passes: int
+    partial_ok: bool
 
 
 class CallOptions(DefaultOptions, total=False):

@@ -59,6 +59,9 @@ class Plan(Generic[T]):
     budget: Budget = Budget()
     retry_truncated: bool = False
     on_attempt: Callable[[Attempt], object] | None = None
+    source: str | None = None
+    ground: bool = False
+    require_grounding: bool = False
 
 
 class Planner:
@@ -95,23 +98,27 @@ class Planner:
     def plan(self, target: Any, text: str | None, call: CallOptions) -> Plan[Any]:
         """The plan of one call of ``target`` over ``text`` with the call's options."""
         if call:
-            self.check(call)
-            base = self._base_plan(Target.of(target), call)
+            base = self._base_plan(Target.of(target), self.options(call))
         else:
             resolved = Target.of(target)
             base = self._plans.get(resolved) or self._keep(resolved)
-        return replace(base, template=base.template.with_source(text))
+        if base.ground and text is None:
+            raise ConfigurationError(
+                "ground=True and require_grounding=True look values up in the text: pass the "
+                "source as text= (values read from messages= cannot be traced)."
+            )
+        return replace(base, template=base.template.with_source(text), source=text)
 
     def _keep(self, target: Target[Any]) -> Plan[Any]:
-        base = self._base_plan(target, {})
+        base = self._base_plan(target, self.options({}))
         if len(self._plans) >= _KEPT_PLANS:
             self._plans.clear()  # rare (that many targets), and safe from any thread
         self._plans[target] = base
         return base
 
-    def _base_plan(self, resolved: Target[Any], call: CallOptions) -> Plan[Any]:
-        """The plan of a call with options ``call``, before its source text is added."""
-        options: CallOptions = {**self.defaults, **call}
+    def _base_plan(self, resolved: Target[Any], options: CallOptions) -> Plan[Any]:
+        """The plan of a call with ``options`` (defaults included), before its source text
+        is added."""
         model = options.get("model") or self.model
         price = self.price_for(model)
         max_cost = options.get("max_cost")
@@ -122,9 +129,7 @@ class Planner:
             )
         return Plan(
             target=resolved,
-            template=base_template(
-                resolved, options, self.rules or ModelRules.for_model(model), model
-            ),
+            template=base_template(resolved, options, self.rules_for(model), model),
             model=model,
             max_retries=options.get("max_retries", self.max_retries),
             strict=options.get("strict"),
@@ -136,4 +141,15 @@ class Planner:
             ),
             retry_truncated=options.get("retry_truncated", False),
             on_attempt=self.on_attempt,
+            ground=bool(options.get("ground") or options.get("require_grounding")),
+            require_grounding=bool(options.get("require_grounding")),
         )
+
+    def options(self, call: CallOptions) -> CallOptions:
+        """The call's options over the extractor's defaults, checked."""
+        self.check(call)
+        return {**self.defaults, **call}
+
+    def rules_for(self, model: str) -> ModelRules:
+        """The rules ``model`` is sent with: the extractor's ``rules=``, else by its name."""
+        return self.rules or ModelRules.for_model(model)

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar, cast, get_args, get_origin
 import pydantic
 
 from ..errors import ConfigurationError
+from ..grounding import Grounding, TextIndex, ground
 from . import schema as schemas
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
 
@@ -73,9 +74,15 @@ class Target(Generic[T]):
             return _build_from_type(spec)
 
     @cached_property
+    def prompt_schema_data(self) -> Any:
+        """The schema as the model is shown it (`schema.for_prompt`): in the system prompt,
+        or as a tool's parameters."""
+        return schemas.for_prompt(self.schema)
+
+    @cached_property
     def prompt_schema(self) -> str:
         """The schema as the system prompt shows it."""
-        return schemas.render(schemas.compact(self.schema))
+        return schemas.render(self.prompt_schema_data)
 
     @cached_property
     def strict_schema(self) -> dict[str, Any]:
@@ -93,6 +100,31 @@ class Target(Generic[T]):
         value = self.validator.validate_json(text, strict=strict, context=context)
         return self._unwrap(value)
 
+    @cached_property
+    def value_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the value the caller gets: inside the wrapper when wrapped (its
+        ``$ref``s point into `schema`)."""
+        return (
+            cast(dict[str, Any], self.schema["properties"][WRAPPER_KEY])
+            if self.wrapped
+            else self.schema
+        )
+
+    def ground(self, data: Any, text: str | TextIndex) -> Grounding:
+        """Where the values of ``data`` (plain data of the caller's value, unwrapped) are
+        written in ``text``."""
+        return ground(data, self.value_schema, text, root=self.schema)
+
+    def unwrap_data(self, data: Any) -> Any:
+        """The model's parsed answer without the wrapper (as plain data)."""
+        if self.wrapped and isinstance(data, dict):
+            return data.get(WRAPPER_KEY)
+        return data
+
+    def wrap_data(self, data: Any) -> Any:
+        """Plain data of the caller's value as the model's answer would hold it."""
+        return {WRAPPER_KEY: data} if self.wrapped else data
+
     def _unwrap(self, value: Any) -> T:
         if not self.wrapped:
             return cast(T, value)
@@ -103,14 +135,13 @@ class Target(Generic[T]):
     def plain(self, value: Any) -> Any:
         """A validated value as plain JSON data (unwrapped): what the batch output and
         ``extractor extract`` print."""
-        answer = self.to_answer(value)
-        return answer[WRAPPER_KEY] if self.wrapped else answer
+        return self.unwrap_data(self.to_answer(value))
 
     def to_answer(self, value: Any) -> Any:
         """The JSON the model should write for ``value``: how few-shot examples are shown."""
         if self.annotation is not None:
             value = _adapter(self.annotation).dump_python(value, mode="json")
-        return {WRAPPER_KEY: value} if self.wrapped else value
+        return self.wrap_data(value)
 
 
 @lru_cache(maxsize=256)

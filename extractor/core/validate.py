@@ -6,12 +6,11 @@ Two validators share one interface: pydantic for Python types, jsonschema for JS
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pydantic
 
-from .result import ErrorDetail
+from .result import ErrorDetail, format_path
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -21,7 +20,6 @@ __all__ = [
     "JSONSchemaValidator",
     "PydanticValidator",
     "TargetValidator",
-    "format_path",
 ]
 
 
@@ -33,17 +31,6 @@ class Invalid(Exception):
         super().__init__(details)
         self.details = details
         self.is_json = is_json
-
-
-def format_path(parts: Iterable[str | int]) -> str:
-    """``("items", 2, "price")`` → ``items[2].price``: what a person would write."""
-    path = ""
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
 
 
 class TargetValidator(Protocol):

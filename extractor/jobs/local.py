@@ -37,9 +37,9 @@ from .config import JobConfig, Reporter, Stats
 from .inputs import Record, id_key, read_records
 from .keyindex import KeyIndex
 from .outputs import JsonlWriter, Prior, Spent, compact_errors, ok_keys, repair_tail, scan
-from .records import RecordOutcome, RecordProcessor
+from .records import RecordOutcome, RecordProcessor, account
 
-__all__ = ["Job"]
+__all__ = ["Job", "carry"]
 
 _READ_CHUNK = 1000
 
@@ -111,7 +111,8 @@ class Job:
 
     # -- the run -----------------------------------------------------------------------------
 
-    async def run(self) -> Stats:
+    def _open(self) -> tuple[Prior, JsonlWriter, JsonlWriter]:
+        """Repair the output files, read back what earlier runs did, and open them."""
         config = self.config
         for path in (config.output, config.errors):
             if repair_tail(path):
@@ -125,30 +126,40 @@ class Job:
         self.stats.job_cost = prior.spent.cost
         if self._count is not None:
             threading.Thread(target=self._set_total, daemon=True).start()
+        return prior, JsonlWriter(config.output), JsonlWriter(config.errors)
 
-        out = JsonlWriter(config.output)
-        errors = JsonlWriter(config.errors)
+    async def run(self) -> Stats:
+        prior, out, errors = self._open()
         try:
-            records = self._todo(self._stream, prior)
-            results = bounded(records, self._process, config.concurrency, stop=self._should_stop)
-            async for outcome in results:
+            async for outcome in self._outcomes(self._todo(self._stream, prior)):
                 self._account(outcome)
                 (out if outcome.ok else errors).write(outcome.line)
                 self.reporter.update(self.stats)
         finally:
-            out.close()
-            errors.close()
-            if config.retry_errors and prior.failed:
-                done = ok_keys(config.output)
-                compact_errors(config.errors, done)
-                done.close()
-            prior.ok.close()
-            self.reporter.close(self.stats)
+            self._close(prior, out, errors)
         if self._aborted is not None:
             raise self._aborted
         if self._input_done and self._yielded == self.stats.done:
             self.stats.stopped = None  # every record is in a file: a late Ctrl-C changed nothing
         return self.stats
+
+    def _outcomes(
+        self, todo: AsyncIterator[tuple[Record, Spent | None]]
+    ) -> AsyncIterator[RecordOutcome]:
+        """The records' outcomes as they finish. Here they run concurrently on this event
+        loop; another engine (`extractor.jobs.ray_job`) runs them elsewhere."""
+        return bounded(todo, self._process, self.config.concurrency, stop=self._should_stop)
+
+    def _close(self, prior: Prior, out: JsonlWriter, errors: JsonlWriter) -> None:
+        """Close the files; with ``--retry-errors``, drop the old lines of records now done."""
+        out.close()
+        errors.close()
+        if self.config.retry_errors and prior.failed:
+            done = ok_keys(self.config.output)
+            compact_errors(self.config.errors, done)
+            done.close()
+        prior.ok.close()
+        self.reporter.close(self.stats)
 
     def _set_total(self) -> None:
         assert self._count is not None
@@ -221,29 +232,11 @@ class Job:
             self.stats.in_flight -= 1
             self._tasks.discard(task)
         if earlier is not None:
-            _carry(outcome, earlier)
+            carry(outcome, earlier)
         return outcome
 
     def _account(self, outcome: RecordOutcome) -> None:
-        line = outcome.line
-        line["attempts"] = outcome.attempts
-        line["usage"] = outcome.usage.to_dict()
-        line["cost"] = outcome.cost
-        if not outcome.ok:  # keep "raw" last, as it may be long
-            line["raw"] = line.pop("raw", None)
-        stats = self.stats
-        if outcome.ok:
-            stats.ok += 1
-        else:
-            stats.failed[outcome.error_type] += 1
-        stats.attempts += outcome.attempts
-        stats.usage += outcome.usage
-        stats.job_usage += outcome.usage
-        if outcome.cost is not None:
-            stats.cost += outcome.cost
-            stats.job_cost += outcome.cost
-        if outcome.cache_hit:
-            stats.cache_hits += 1
+        account(self.stats, outcome)
 
 
 def _duplicate(record: Record, first: int) -> Record:
@@ -262,7 +255,7 @@ def _record_key(record: Record) -> str:
     return id_key(None if record.problem is not None else record.id, record.line)
 
 
-def _carry(outcome: RecordOutcome, earlier: Spent) -> None:
+def carry(outcome: RecordOutcome, earlier: Spent) -> None:
     """A retried record's line carries what its earlier failures cost: the old line goes."""
     outcome.attempts += earlier.attempts
     outcome.usage += earlier.usage

@@ -148,8 +148,8 @@ def summary(stats: Stats) -> str:
         f"  failed:      {failed}" + (f" ({by_type})" if by_type else ""),
         f"  skipped:     {stats.skipped} (already in the output files)",
         f"  attempts:    {stats.attempts}",
-        f"  tokens:      {usage.total_tokens} ({usage.prompt_tokens} prompt, "
-        f"{usage.completion_tokens} completion)",
+        f"  tokens:      {usage.total_tokens} ({usage.prompt_tokens} prompt, of which "
+        f"{usage.cached_tokens} cached; {usage.completion_tokens} completion)",
         f"  cost:        {_money(stats, exact=True)}",
         f"  cache hits:  {stats.cache_hits}",
         f"  elapsed:     {stats.elapsed:.1f}s",

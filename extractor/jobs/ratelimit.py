@@ -15,6 +15,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import httpx
 
@@ -22,7 +23,7 @@ from ..core.tokens import request_tokens
 from ..wire.api_errors import retry_after
 from ..wire.decode import read_usage
 
-__all__ = ["LimitedTransport", "RateLimiter"]
+__all__ = ["LimitedTransport", "Limiter", "RateLimiter"]
 
 # How far ahead of its even spacing a request may go: a short burst smooths the start.
 _BURST_SECONDS = 1.0
@@ -99,11 +100,22 @@ class RateLimiter:
             self._tokens.adjust(tokens)
 
 
+class Limiter(Protocol):
+    """What `LimitedTransport` asks: a `RateLimiter` in this process, or the Ray engine's
+    handle on the cluster's coordinator (`extractor.jobs.ray_limits.ClusterLimiter`)."""
+
+    @property
+    def limits_tokens(self) -> bool: ...
+    async def acquire(self, tokens: int = 0) -> None: ...
+    def pause(self, seconds: float) -> None: ...
+    def adjust(self, tokens: int) -> None: ...
+
+
 class LimitedTransport(httpx.AsyncBaseTransport):
     """An httpx transport that asks the limiter before every request it sends and tells it
     about every 429, so the limits hold whichever task, re-ask or retry sends the request."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, limiter: RateLimiter) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, limiter: Limiter) -> None:
         self._inner = inner
         self._limiter = limiter
 

@@ -15,6 +15,7 @@ from typing import Any
 from ..client import AsyncExtractor
 from ..core.cost import Cost, Usage
 from ..core.options import CallOptions
+from ..core.result import Extraction, spans_to_dict
 from ..core.target import Target
 from ..core.validate import Invalid
 from ..errors import (
@@ -29,9 +30,10 @@ from ..errors import (
     ValidationFailed,
 )
 from .cache import Cache, cache_key
+from .config import Stats
 from .inputs import Record
 
-__all__ = ["RecordOutcome", "RecordProcessor", "error_line"]
+__all__ = ["RecordOutcome", "RecordProcessor", "account", "error_line"]
 
 
 def _fatal(error: ExtractionError) -> bool:
@@ -131,24 +133,40 @@ class RecordProcessor:
         try:
             result = await self.extractor.extract_result(self.target, record.text, **self.options)
         except ExtractionError as exc:
-            if _fatal(exc):
-                # Every other record would fail the same way: stop, and write none of them.
-                raise JobAborted(exc) from exc
-            outcome = RecordOutcome(False, {}, error_type=type(exc).__name__)
-            outcome.attempts = len(exc.attempts)
-            outcome.usage = exc.usage or Usage()
-            outcome.cost = self._cost(exc.cost)
-            outcome.line = error_line(record, type(exc).__name__, str(exc), _raw(exc))
-            return outcome
+            return self.failed(record, exc)
+        return self.succeeded(record, result)
+
+    def succeeded(self, record: Record, result: Extraction[Any]) -> RecordOutcome:
+        """The outcome of a record whose extraction gave a validated value."""
         usage, cost = result.usage, self._cost(result.cost)
         answer = self.target.to_answer(result.value)
         line = {"id": record.id, "data": self.target.plain(result.value)}
+        if result.spans is not None:
+            line["spans"] = spans_to_dict(result.spans)
         outcome = RecordOutcome(True, line, attempts=len(result.attempts), usage=usage, cost=cost)
         outcome.answer = answer
         return outcome
 
+    def failed(self, record: Record, exc: ExtractionError) -> RecordOutcome:
+        """The outcome of a record whose extraction failed; raises `JobAborted` for an error
+        that would fail every record."""
+        if _fatal(exc):
+            # Every other record would fail the same way: stop, and write none of them.
+            raise JobAborted(exc) from exc
+        outcome = RecordOutcome(False, {}, error_type=type(exc).__name__)
+        outcome.attempts = len(exc.attempts)
+        outcome.usage = exc.usage or Usage()
+        outcome.cost = self._cost(exc.cost)
+        outcome.line = error_line(record, type(exc).__name__, str(exc), _raw(exc))
+        return outcome
+
     def _from_cache(self, record: Record, data: Any) -> RecordOutcome:
         outcome = RecordOutcome(True, {"id": record.id, "data": data}, cache_hit=True)
+        if self.options.get("ground") or self.options.get("require_grounding"):
+            # The cache keeps answers, not where they were found: look them up again (local,
+            # and the same text gives the same spans).
+            assert record.text is not None
+            outcome.line["spans"] = spans_to_dict(self.target.ground(data, record.text).spans)
         outcome.cost = self._cost(None)
         outcome.line["cached"] = True
         return outcome
@@ -168,6 +186,28 @@ class RecordProcessor:
             strict=options.get("strict", False),
             context=repr(options.get("context")),
         )
+
+
+def account(stats: Stats, outcome: RecordOutcome) -> None:
+    """Complete an outcome's line with what the record cost, and count it in ``stats``."""
+    line = outcome.line
+    line["attempts"] = outcome.attempts
+    line["usage"] = outcome.usage.to_dict()
+    line["cost"] = outcome.cost
+    if not outcome.ok:  # keep "raw" last, as it may be long
+        line["raw"] = line.pop("raw", None)
+    if outcome.ok:
+        stats.ok += 1
+    else:
+        stats.failed[outcome.error_type] += 1
+    stats.attempts += outcome.attempts
+    stats.usage += outcome.usage
+    stats.job_usage += outcome.usage
+    if outcome.cost is not None:
+        stats.cost += outcome.cost
+        stats.job_cost += outcome.cost
+    if outcome.cache_hit:
+        stats.cache_hits += 1
 
 
 def error_line(record: Record, kind: str, message: str, raw: str | None) -> dict[str, Any]:

@@ -23,9 +23,15 @@ from .api_errors import error_from_response
 from .decode import read_completion
 from .secret import Secret
 
-__all__ = ["DEFAULT_BASE_URL", "Endpoint", "Secret"]
+__all__ = ["DEFAULT_BASE_URL", "Endpoint", "Secret", "resolve_key"]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def resolve_key(api_key: str | None) -> Secret | None:
+    """The key given, or else the one in the environment; None when there is none."""
+    key = api_key or os.environ.get("EXTRACTOR_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    return Secret(key) if key else None
 
 
 class Endpoint:
@@ -50,8 +56,7 @@ class Endpoint:
             or DEFAULT_BASE_URL
         )
         self.url = base_url.rstrip("/") + "/chat/completions"
-        key = api_key or os.environ.get("EXTRACTOR_API_KEY") or os.environ.get("OPENAI_API_KEY")
-        self._key = Secret(key) if key else None
+        self._key = resolve_key(api_key)
         self._extra_headers = dict(headers or {})
         self._headers: dict[str, str] | None = None
         self._clock = clock

@@ -33,18 +33,35 @@ class ModelRules:
     OpenAI API reject ``max_tokens`` and want ``max_completion_tokens``).
     ``sampling_needs_no_reasoning``: temperature/top_p are accepted only with
     ``reasoning_effort: "none"`` (gpt-5.x); when set, that effort is sent for the caller.
+    ``input_tokens``: how many tokens of input the model takes (its context window less the
+    room kept for its answer); a longer text is cut into chunks instead of being refused.
     """
 
     token_param: str = "max_tokens"
     sampling_needs_no_reasoning: bool = False
+    input_tokens: int = 128_000
 
     @classmethod
     def for_model(cls, model: str) -> ModelRules:
         return _rules_for(model)
 
 
+# Input tokens by model family, as the providers' model pages give them; unknown models get
+# the default above, a size every current chat model takes.
+_INPUT_TOKENS = (
+    (re.compile(r"^(?:[\w.-]+/)?gpt-5"), 272_000),
+    (re.compile(r"^(?:[\w.-]+/)?gpt-4\.1"), 1_000_000),
+    (re.compile(r"^(?:[\w.-]+/)?o\d"), 200_000),
+)
+
+
 @lru_cache(maxsize=256)
 def _rules_for(model: str) -> ModelRules:
+    input_tokens = next((n for pattern, n in _INPUT_TOKENS if pattern.match(model)), 128_000)
     if is_reasoning_model(model):
-        return ModelRules(token_param="max_completion_tokens", sampling_needs_no_reasoning=True)
-    return ModelRules()
+        return ModelRules(
+            token_param="max_completion_tokens",
+            sampling_needs_no_reasoning=True,
+            input_tokens=input_tokens,
+        )
+    return ModelRules(input_tokens=input_tokens)

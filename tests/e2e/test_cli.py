@@ -423,8 +423,10 @@ def test_cache_makes_reruns_and_duplicate_texts_free(server: FakeServer, workdir
     assert_no_key(workdir / "cache.db", workdir / "cache.db-wal")
 
 
-def _wait_for_lines(path: Path, count: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
+def wait_for_lines(
+    path: Path, count: int, process: subprocess.Popen[str], timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if path.exists() and path.read_bytes().count(b"\n") >= count:
             return
@@ -445,7 +447,7 @@ def test_sigkill_mid_run_then_rerun_is_exactly_once(workdir: Path) -> None:
     with FakeServer(scripted, latency=0.02) as server:
         args = batch_args(server, "--concurrency", str(concurrency))
         process = start_cli(workdir, args)
-        _wait_for_lines(workdir / "out.jsonl", 60, process)
+        wait_for_lines(workdir / "out.jsonl", 60, process)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         time.sleep(0.1)  # let the server finish answering the dead client
@@ -486,7 +488,7 @@ def test_ctrl_c_stops_gracefully_and_the_rerun_completes(workdir: Path) -> None:
     with FakeServer(scripted, latency=0.02) as server:
         args = batch_args(server, "--concurrency", "4")
         process = start_cli(workdir, args)
-        _wait_for_lines(workdir / "out.jsonl", 20, process)
+        wait_for_lines(workdir / "out.jsonl", 20, process)
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=60)
         assert process.returncode == 130, stderr

@@ -36,12 +36,12 @@ def test_summary_lists_failures_by_type_tokens_cost_and_cache_hits() -> None:
         ok=5,
         failed=Counter(RefusalError=2, TruncatedError=1),
         attempts=9,
-        usage=Usage(prompt_tokens=100, completion_tokens=20),
+        usage=Usage(prompt_tokens=100, completion_tokens=20, cached_tokens=64),
         cost=Decimal("0.00048"),
         currency="CNY",
         cache_hits=2,
     )
     text = summary(stats)
     assert "failed:      3 (RefusalError 2, TruncatedError 1)" in text
-    assert "tokens:      120 (100 prompt, 20 completion)" in text
+    assert "tokens:      120 (100 prompt, of which 64 cached; 20 completion)" in text
     assert "cost:        0.00048 CNY" in text and "cache hits:  2" in text

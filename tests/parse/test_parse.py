@@ -96,8 +96,8 @@ def test_numbers_keep_their_json_types() -> None:
 
 
 def test_only_ascii_digits_make_numbers_as_in_json() -> None:
-    with pytest.raises(ParseError):
-        loads("[1\u0663,]")  # ARABIC-INDIC DIGIT THREE: int() would take it, JSON does not
+    # ARABIC-INDIC DIGIT THREE: int() would take it, JSON does not: it stays text
+    assert loads("[1\u0663,]") == ["1\u0663"]
 
 
 def test_scalar_roots_are_returned_when_they_are_valid_json() -> None:
@@ -245,11 +245,7 @@ def test_text_after_the_root_is_ignored() -> None:
     [
         ("", 0),
         ("no json here", 12),
-        ('{"a" 1}', 5),
-        ('{"a": 1, "b": bogus, "c": 2}', 14),
-        ('{"a": [1, 2]]', 12),
         ('{"a": @}', 6),
-        ('{"a": , "b": 1}', 6),
         ('{"items",: [1, 2]}', 8),
         ('{"items": [1, 2] "x"}', 20),
     ],
@@ -278,15 +274,33 @@ def test_deep_nesting_never_raises_recursion_error() -> None:
         loads('{"a":' * 100_000)
 
 
-def test_deep_but_allowed_nesting_is_parsed_without_recursion() -> None:
-    depth = 5_000  # deeper than json.loads can go, within MAX_DEPTH
-    value = loads("[" * depth + "]" * depth)
-    for _ in range(depth - 1):
-        assert isinstance(value, list) and len(value) == 1
-        value = value[0]
-    assert value == []
+def test_nesting_up_to_max_depth_is_parsed_without_recursion() -> None:
+    for text in ("[" * MAX_DEPTH + "]" * MAX_DEPTH, "[" * MAX_DEPTH + "]" * MAX_DEPTH + ","):
+        value = loads(text)
+        for _ in range(MAX_DEPTH - 1):
+            assert isinstance(value, list) and len(value) == 1
+            value = value[0]
+        assert value == []
     unclosed = loads("[" * MAX_DEPTH)
     assert isinstance(unclosed, list)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1),  # valid JSON: json.loads would take it
+        '{"a": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}",
+        "Here: " + "[" * (MAX_DEPTH + 1) + "1" + "]" * (MAX_DEPTH + 1),  # via the C scanner
+        "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1) + ",",
+    ],
+)
+def test_nesting_past_max_depth_is_a_parse_error_with_its_position(text: str) -> None:
+    with pytest.raises(ParseError) as info:
+        loads(text)
+    assert f"nesting deeper than {MAX_DEPTH} levels" in str(info.value)
+    position = info.value.position
+    assert position is not None and text[position] == "["
+    assert text.count("[", 0, position) + text.count("{", 0, position) == MAX_DEPTH
 
 
 @settings(max_examples=400)

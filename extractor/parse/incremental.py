@@ -1,115 +1,79 @@
-"""The lenient, incremental JSON parser: what a model wrote, turned back into a value.
-
-Models asked for JSON mostly give valid JSON, so :func:`parse` tries ``json.loads`` first and
-returns its value untouched. When that fails, the text goes through :class:`IncrementalParser`,
-the single implementation of every repair, fed the whole text at once. The streaming driver
-feeds the same parser chunk by chunk, so a streamed answer and a complete one are repaired the
-same way and give the same value.
-
-The parser is a single-pass state machine over characters with an explicit stack: no
-recursion (deep nesting cannot raise RecursionError), no rescanning of earlier input (the work
-for a chunk is proportional to the chunk), and string bodies, numbers and whitespace are
-scanned with ``re`` and ``json``'s C ``scanstring`` rather than a character at a time. Whole
-containers that happen to be valid are handed to ``json``'s C scanner; a budget on that
-scanner's work keeps the total linear even when the handing over keeps failing.
-"""
+"""The incremental parser: a single-pass state machine over a model's text, fed the whole
+text at once by :func:`~extractor.parse.parse` or chunk by chunk by the streaming driver, so
+that both repair alike."""
 
 from __future__ import annotations
 
+import copy
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from .errors import ParseError
-
-__all__ = ["MAX_DEPTH", "IncrementalParser", "Parsed", "loads", "parse"]
-
-MAX_DEPTH = 10_000
-"""Deepest nesting accepted; deeper input is a ParseError rather than a crash."""
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A parsed answer, and whether (and how) it had to be repaired to get there.
-
-    ``repairs`` names each kind of repair once, in the order first met, e.g.
-    ``("markdown fence", "trailing comma")``; ``repaired`` is ``bool(repairs)``.
-    """
-
-    value: Any
-    repaired: bool = False
-    repairs: tuple[str, ...] = ()
-
-
-def loads(text: str) -> Any:
-    """Parse a model's JSON answer, repairing what models typically break.
-
-    Valid JSON comes back exactly as ``json.loads`` gives it. Raises
-    :class:`~extractor.errors.ParseError` (and nothing else) when the text holds no JSON
-    object or array that can be recovered.
-    """
-    return parse(text).value
-
-
-def parse(text: str) -> Parsed:
-    """Like :func:`loads`, but also says whether the value needed repairing, and how."""
-    if not isinstance(text, str):
-        raise ParseError(f"expected the answer as str, got {type(text).__name__}", position=0)
-    try:
-        return Parsed(json.loads(text))
-    except (ValueError, RecursionError):
-        pass
-    error: ParseError | None = None
-    start = 0
-    for _ in range(_ROOT_ATTEMPTS):
-        parser = IncrementalParser()
-        parser._consumed = start  # so that positions count from the start of ``text``
-        try:
-            parser.feed(text[start:])
-            result = parser.finish()
-        except ParseError as exc:
-            # the root that got furthest is the likeliest to be the answer: report its error
-            if error is None or (
-                parser.root_start is not None and (exc.position or 0) > (error.position or 0)
-            ):
-                error = exc
-            # a root found after prose may be prose itself ('Step [2/3]: {...}'): look past it
-            if parser.root_start is None or not parser.root_after_prose:
-                break
-            start = parser.root_start + 1
-            continue
-        return _prefer_object(text, parser, result)
-    assert error is not None
-    raise error
-
-
-_ROOT_ATTEMPTS = 3  # roots tried by parse(), each a pass over at most the rest of the text
-
-
-def _prefer_object(text: str, parser: IncrementalParser, result: Parsed) -> Parsed:
-    """JSON mode answers with an object: an array found in prose loses to an object after it.
-
-    Only the text after the array is parsed again, so this stays linear.
-    """
-    end = parser.end
-    if not isinstance(result.value, list) or not parser.root_after_prose or end is None:
-        return result
-    if "{" not in text[end:]:
-        return result
-    second = IncrementalParser()
-    second._consumed = end
-    try:
-        second.feed(text[end:])
-        found = second.finish()
-    except ParseError:
-        return result
-    if not isinstance(found.value, dict):
-        return result
-    repairs = dict.fromkeys((*result.repairs, *found.repairs))
-    return Parsed(found.value, True, tuple(repairs))
-
+from ..errors import ParseError
+from .result import MAX_DEPTH, Parsed, deeper_than
+from .rules import (
+    _AFTER_STRING,
+    _BARE_KEY_COLON,
+    _BRACKET,
+    _C_MIN,
+    _C_WINDOW,
+    _CLOSER,
+    _CLOSES,
+    _CONTROL,
+    _COSTLY,
+    _DELIMITERS,
+    _DIGITS,
+    _DIGITS_OR_NOTHING,
+    _DROPPED,
+    _ELLIPSIS,
+    _EMPTY,
+    _ESCAPES,
+    _FAST_LITERALS,
+    _HEX4,
+    _IDENTIFIER,
+    _JOIN,
+    _JSON_FENCES,
+    _KEY_AHEAD,
+    _KEY_COLON,
+    _LITERALS,
+    _LOST,
+    _MAX_COSTLY,
+    _MAX_DOUBTS,
+    _MAX_REWINDS,
+    _NOT_SCALAR,
+    _NUMBER,
+    _NUMBER_START,
+    _NUMBERISH,
+    _ODD_SPACE,
+    _OPENERS,
+    _PEEK,
+    _PLAIN_STRING,
+    _QUOTE_LOOKAHEAD,
+    _REGEX,
+    _ROOT_SEARCH,
+    _SCAN_ONCE,
+    _SHORT_INT,
+    _SINGLE_QUOTED,
+    _SMART,
+    _STRING_STOP,
+    _THOUSANDS,
+    _THREE_DIGITS,
+    _UNQUOTED_STOP,
+    _VALUE_START,
+    _WAIT,
+    _WANTED,
+    _WORD_END,
+    _last_is_container,
+    _lenient_number,
+    _look_after,
+    _match_after_comma,
+    _match_lang,
+    _match_word,
+    _match_ws,
+    _quote_verdict,
+    _scanstring,
+    _tail,
+)
 
 # Parser modes. Those from _STRING on are not structural: whitespace there is content.
 _VALUE = 0  # a value is expected (after '[', ':' or a comma in an array)
@@ -122,81 +86,26 @@ _LINE_COMMENT = 6
 _BLOCK_COMMENT = 7
 _PROSE = 8  # before the root value: prose and markdown fences are skipped
 _DONE = 9  # the root value is complete; the rest is ignored
-
-_WS = re.compile(r"[ \t\n\r]*")
-_WORD_CHARS = re.compile(r"[\w.+\-$]*")
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")  # ASCII digits only
-_KEY_COLON = re.compile(r'"([^"\\\x00-\x1f]*)"[ \t\n\r]*:[ \t\n\r]*')  # a plain key and its ':'
-_PLAIN_STRING = re.compile(r'"([^"\\\x00-\x1f]*)"')  # a string with nothing to decode
-_BARE_KEY_COLON = re.compile(r"([\w.+\-$]+)[ \t\n\r]*:[ \t\n\r]*")  # an unquoted key and its ':'
-_SINGLE_QUOTED = re.compile(r"'([^'\\\x00-\x1f]*)'")
-_AFTER_STRING = frozenset(",:}]\"'/#`")  # what may follow a string's closing quote
-_QUOTE_LOOKAHEAD = 64  # whitespace after a quote beyond this: the quote closed the string
-_NUMBER_START = frozenset("-0123456789")
-_DELIMITERS = frozenset(",]} \t\n\r")  # what may follow a complete number or literal
-_VALUE_START = frozenset('"{}[]-0123456789tfnNI')  # what may follow '{' or '[' in valid JSON
-_EMPTY = {"[": "[]", "{": "{}"}
-_FAST_LITERALS = {"t": ("true", True), "f": ("false", False), "n": ("null", None)}
-_NUMBERISH = re.compile(r"[-+0-9.eE]*")
-_STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
-_CONTROL = re.compile(r"[\x00-\x1f]")
-_PROSE_STOP = re.compile(r"[\[{`]")
-# what may follow a root's first bracket (within _PEEK characters) for it to be taken as JSON
-_ARRAY_START = re.compile(
-    r"""[ \t\n\r]*(?:[\[\]{"'\-0-9/#,]|(?:true|false|null|True|False|None|NaN|Infinity)\W)"""
-)
-_OBJECT_START = re.compile(r"""[ \t\n\r]*(?:["'}/#,]|[\w$.+\-]+[ \t\n\r]*:)""")
-_PEEK = 256
-_FENCE_LANG = re.compile(r"[^\n{\[`]*")
-_HEX4 = re.compile(r"[0-9a-fA-F]{4}")
-_JSON_FENCES = frozenset({"", "json", "jsonc", "json5", "javascript", "js"})
-_ESCAPES = {
-    '"': '"',
-    "\\": "\\",
-    "/": "/",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-}
-_LITERALS: dict[str, tuple[Any, str | None]] = {
-    "true": (True, None),
-    "false": (False, None),
-    "null": (None, None),
-    "NaN": (float("nan"), None),
-    "Infinity": (float("inf"), None),
-    "-Infinity": (float("-inf"), None),
-    "True": (True, "python literal"),
-    "False": (False, "python literal"),
-    "None": (None, "python literal"),
-}
-# json's C scanners, which typeshed does not describe: a string body, and a whole value
-_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
-_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-# patterns that match the empty string, so their match never fails
-_Matcher = Callable[[str, int], "re.Match[str]"]
-_match_ws = cast(_Matcher, _WS.match)
-_match_word = cast(_Matcher, _WORD_CHARS.match)
-_match_lang = cast(_Matcher, _FENCE_LANG.match)
-_C_WINDOW = 4096  # the C scanner's first window; widened fourfold while a container runs past it
-_C_MIN = 48  # below this many characters, handing a container to the C scanner is not worth it
+_UNQUOTED = 10  # inside an unquoted string value (models write {"city": New York})
 
 
-def _quote_closes(s: str, after: int, final: bool) -> int:
-    """Whether the quote just before ``after`` ends its string: 1 yes, 0 no, -1 not known yet.
+@dataclass
+class _Checkpoint:
+    """A value string's first quote judged to be inside it: where to go back to if the
+    string then runs to the end of the input (``["a" b]``), with the text seen since."""
 
-    A quote followed by a letter is inside the string, not its end: models write
-    ``"He said "hi" twice"`` and ``'it's'``. Deciding needs the next character that is
-    not whitespace, which may be in the next chunk. Only values get this benefit of the
-    doubt: a key ends at its first quote, so ``{"a" 1}`` is an error, not a long key.
-    """
-    j = _match_ws(s, after).end()
-    if j - after > _QUOTE_LOOKAHEAD:
-        return 1
-    if j < len(s):
-        return 1 if s[j] in _AFTER_STRING else 0
-    return 1 if final else -1
+    before: str  # the string's text before the quote
+    quote: int  # absolute offset of the quote
+    raw: list[str]  # the text from the data holding the quote on, as it arrived
+    skip: int  # characters of ``raw`` up to and including the quote
+    raw_end: int  # absolute offset just past ``raw``
+    repairs: dict[str, None]  # the repairs before the quote
+    spaced: bool  # a space follows the quote
+
+
+class _Rewind(Exception):
+    """Internal: a value string closed where a key follows; scan again from its first
+    doubtful quote, read as its end (``["a" b], "y": 1``)."""
 
 
 class _Syntax(Exception):
@@ -219,7 +128,8 @@ class IncrementalParser:
     ``item_path``; ``finish`` applies the end-of-input repairs.
 
     Prose and markdown fences before the root object or array are skipped, and whatever
-    follows the root is ignored. The root must be an object or an array, which is what JSON
+    follows the root is ignored, unless it shows that the root's closer was a stray
+    (``{"a": 1}, "b": 2}``). The root must be an object or an array, which is what JSON
     mode answers with; :func:`parse` handles bare scalars through ``json.loads``.
 
     Work per chunk is proportional to the chunk, except that with ``partial_strings`` the
@@ -271,9 +181,22 @@ class IncrementalParser:
         self._reading_lang = False
         self._lang = ""
         self._json_fence = True
+        self._fence_fresh = False  # in a fence, nothing but whitespace after its language yet
         self._prose_seen = False
         self._root_after_prose = False
         self._trailing_seen = False
+        self._reopenable = False  # the root just closed, and its closer may be a stray
+        self._checkpoint: _Checkpoint | None = None
+        self._too_deep = False
+        self._doubts = 0  # quotes judged to be inside the current string
+        self._costly = 0  # repairs counted against _MAX_COSTLY
+        self._rewinds = 0
+        self._unquoted_depth = 0  # brackets opened inside an unquoted string value
+        self._fed_tail = ""  # the last two characters fed
+        self._before_data = ""  # the two characters before the data being scanned, if known
+        self._after_digit_comma = False  # the word being read follows '1,' in an array
+        self._key_bare = False  # the key just read was a bare word
+        self._calls: set[int] = set()  # ids of the lists standing for NumberLong(...) and kin
 
     # -- public API -------------------------------------------------------------------------
 
@@ -313,7 +236,14 @@ class IncrementalParser:
         self._carry = ""
         self._consumed += len(chunk)
         self._changed = False
+        checkpoint = self._checkpoint
+        if checkpoint is not None:
+            checkpoint.raw.append(data[checkpoint.raw_end - self._base :])
+            checkpoint.raw_end = self._base + len(data)
+        # the two characters before ``data``: known unless some were carried over
+        self._before_data = "" if len(data) > len(chunk) else self._fed_tail
         self._run(data, final=False)
+        self._fed_tail = (self._fed_tail + chunk)[-2:]
         if self._partial_strings and self._grew:
             self._show_partial()
         return self._changed
@@ -331,10 +261,13 @@ class IncrementalParser:
         if self._error is not None:
             raise self._error
         data = self._carry
+        self._before_data = ""
         self._base = self._consumed - len(data)
         self._carry = ""
         self._changed = False
         self._run(data, final=True)
+        if self._mode == _STRING and self._checkpoint is not None:
+            self._rewind()
         if self._mode == _PROSE:
             if self._first_error is not None:
                 raise self._first_error
@@ -357,6 +290,10 @@ class IncrementalParser:
             try:
                 self._scan(s, pos, final)
                 return
+            except _Rewind:
+                s = self._go_back()
+                pos = 0
+                continue
             except _Syntax as exc:
                 abandoned = self._abandon_root(s, exc.at)
                 if not abandoned or self._first_error is None:
@@ -400,8 +337,70 @@ class IncrementalParser:
         self._changed = True
         return True
 
+    def _go_back(self) -> str:
+        """End the string at its first doubtful quote; the text after it, to scan again."""
+        checkpoint = self._checkpoint
+        assert checkpoint is not None
+        self._checkpoint = None
+        self._repairs = dict(checkpoint.repairs)
+        self._parts = [checkpoint.before]
+        self._end_string()
+        self._base = checkpoint.quote + 1
+        self._carry = ""
+        return "".join(checkpoint.raw)[checkpoint.skip :]
+
+    def _rewind(self) -> None:
+        """A value string ran to the end after a quote judged to be inside it: read that
+        quote as its end instead, if the rest then parses cleanly (``["a" b]``).
+
+        Otherwise the string was cut off (``"He said "hi" and le``) and stays as it is,
+        unless it swallowed closing brackets: then both readings are guesses, and the
+        answer is refused rather than silently misread. Runs once, at the end of input.
+        """
+        checkpoint = self._checkpoint
+        assert checkpoint is not None
+        saved = self._save()
+        rest = self._go_back()
+        try:
+            self._run(rest, final=True)
+        except ParseError:
+            pass
+        else:
+            if self._mode != _STRING:
+                return
+        self.__dict__.update(saved)
+        if rest.rstrip(" \t\r\n`")[-1:] in ("}", "]"):
+            self._error = ParseError(
+                f"the string at position {checkpoint.quote} runs to the end of the answer over"
+                " its closing brackets, or ends at an unescaped quote there; ask again",
+                position=checkpoint.quote,
+            )
+            raise self._error
+
+    def _save(self) -> dict[str, Any]:
+        """The parser's state, with the value built so far copied (once, for ``_rewind``)."""
+        state = dict(self.__dict__)
+        state["_root"], state["_stack"], state["_items_list"] = copy.deepcopy(
+            (self._root, self._stack, self._items_list)
+        )
+        for name in ("_keys", "_on_path", "_items", "_parts"):
+            state[name] = list(state[name])
+        state["_repairs"] = dict(self._repairs)
+        return state
+
     def _repair(self, name: str) -> None:
         self._repairs[name] = None
+        if name in _COSTLY:
+            self._costly += 1
+            if self._costly > _MAX_COSTLY:
+                # Each of these costs microseconds in Python: a bound on their number keeps
+                # any answer under a second, and an answer this broken is not worth keeping.
+                self._error = ParseError(
+                    f"more than {_MAX_COSTLY} repairs needed (the last, {name!r}, near position"
+                    f" {self._consumed}): this is not a JSON answer; ask again",
+                    position=self._consumed,
+                )
+                raise self._error
 
     def _scan(self, s: str, pos: int, final: bool) -> None:
         """The hot loop. Common tokens are handled inline; the rest goes to the helpers.
@@ -429,11 +428,10 @@ class IncrementalParser:
                     pos = self._word(s, pos, final)
                 elif mode == _PROSE:
                     pos = self._prose(s, pos, final)
+                elif mode == _UNQUOTED:
+                    pos = self._unquoted(s, pos, final)
                 elif mode == _DONE:
-                    if not self._trailing_seen and s[pos:].strip(" \t\r\n`"):
-                        self._trailing_seen = True
-                        self._repair("surrounding prose")
-                    return
+                    pos = self._after_root(s, pos, final)
                 else:
                     pos = self._comment(s, pos, final)
                 mode = self._mode
@@ -471,6 +469,7 @@ class IncrementalParser:
                             self._budget -= pos
                     if end >= 0:
                         keys[-1] = key
+                        self._key_bare = False
                         mode = _COLON
                         pos = end
                     else:
@@ -511,19 +510,36 @@ class IncrementalParser:
                         self._budget -= pos
                 if (
                     end >= 0
-                    and not (end < n and s[end] in _AFTER_STRING)
-                    and _quote_closes(s, end, final) != 1
+                    and not (
+                        end < n
+                        and s[end] in _AFTER_STRING
+                        and "[" not in s[max(pos, end - 6) : end]
+                    )
+                    and self._verdict(s, end - 1, final, s[max(pos + 1, end - 17) : end - 1])
+                    != _CLOSES
                 ):
                     end = -1  # a quote inside the string, or what follows is not here yet
             elif c == "'":
                 m = single_quoted(s, pos)
-                if m is not None and _quote_closes(s, m.end(), final) == 1:
+                if (
+                    m is not None
+                    and self._verdict(s, m.end() - 1, final, m.group(1)[-16:]) == _CLOSES
+                ):
                     value = m.group(1)
                     end = m.end()
                     self._repairs["single quotes"] = None
             elif c in _NUMBER_START:
                 m = number(s, pos)
-                if m is not None and m.end() < n and s[m.end()] in _DELIMITERS:
+                if (
+                    m is not None
+                    and m.end() < n
+                    and s[m.end()] in _DELIMITERS
+                    and not (  # '2,000' in an object: the helper reads digit groups
+                        s[m.end()] == ","
+                        and type(stack[-1]) is dict
+                        and (m.end() + 1 == n or s[m.end() + 1] in _DIGITS)
+                    )
+                ):
                     try:
                         value = int(m.group()) if m.lastindex is None else float(m.group())
                         end = m.end()
@@ -538,6 +554,8 @@ class IncrementalParser:
                     end = pos + len(word)
                     if s[end] not in _DELIMITERS:
                         end = -1
+                    elif c in "TFN":
+                        self._repairs["python literal"] = None
             if end < 0:
                 self._mode = mode
                 pos = self._other(s, pos, final, c)
@@ -558,46 +576,106 @@ class IncrementalParser:
     def _other(self, s: str, pos: int, final: bool, c: str) -> int:
         """Everything at a structural position that the hot loop does not handle inline."""
         mode = self._mode
+        if c in _ODD_SPACE:  # no-break and ideographic spaces between tokens
+            self._repair("non-ASCII whitespace")
+            return pos + 1
+        if c == "/" and mode == _VALUE and s[pos + 1 : pos + 2] not in ("/", "*"):
+            return self._regex(s, pos, final)
         if c == "/" or c == "#":
             return self._comment_start(s, pos, final)
-        if c == "`":  # a closing markdown fence: the root was cut off before it
-            self._close_all(pos)
-            return pos
-        if c == "," and (mode == _KEY or (mode == _VALUE and type(self._stack[-1]) is list)):
+        if c == "`":
+            if s.startswith("```", pos):  # a closing markdown fence: the root was cut off
+                self._close_all(pos)
+                return pos
+            if len(s) - pos < 3 and not final and "```".startswith(s[pos:]):
+                self._carry = s[pos:]
+                return len(s)
+        if c == "\u2026" and mode in (_VALUE, _KEY):
+            self._repair("ellipsis")
+            return pos + 1
+        stack = self._stack
+        if c == "," and (mode == _KEY or (mode == _VALUE and type(stack[-1]) is list)):
             # '[1,,2]', '{, "a": 1}'; but in '{"a": ,}' a value is missing
             self._repair("extra comma")
             self._after_comma = True
             return pos + 1
+        if mode == _VALUE and type(stack[-1]) is dict and c in ",}])":
+            self._repair("missing value")  # '{"a": , "b": 1}': null says so, and validates so
+            self._add(None)
+            return pos
         if mode == _AFTER:
-            if c == "}" or c == "]":
-                return self._close(s, pos)
-            if c == ":" or (c not in "\"'{[" and not c.isalnum() and c not in "-_$+."):
+            if c in "}])":
+                return self._close(s, pos, final)
+            if c == ":" or (
+                c not in _OPENERS and not c.isalnum() and c not in "-_$+." and c not in _SMART
+            ):
                 raise _Syntax(f"expected ',' or a closing bracket, found {c!r}", pos)
             self._repair("missing comma")
             self._after_comma = False
-            self._mode = _KEY if type(self._stack[-1]) is dict else _VALUE
+            self._mode = _KEY if type(stack[-1]) is dict else _VALUE
             return pos
-        if mode == _VALUE:
-            if c == "{" or c == "[":
+        if mode == _KEY and c in "{[" and self._reopen_last():
+            return pos  # '{"a": [1]], {"b": 2}]}': the list was closed by a stray
+        if mode in (_VALUE, _KEY):
+            key = mode == _KEY
+            if c in "}])" and (key or type(stack[-1]) is list):
+                if self._after_comma:
+                    self._repair("trailing comma")
+                return self._close(s, pos, final)
+            if not key and c in "{[(":
                 return self._open(s, pos)
             if c == '"' or c == "'":
-                return self._open_string(s, pos, final, key=False)
-            if c == "]" or c == "}":
-                if type(self._stack[-1]) is dict:
-                    raise _Syntax(f"expected a value, found {c!r}", pos)
-                if self._after_comma:
-                    self._repair("trailing comma")
-                return self._close(s, pos)
-            return self._start_word(s, pos, final, key=False)
-        if mode == _KEY:
-            if c == "}":
-                if self._after_comma:
-                    self._repair("trailing comma")
-                return self._close(s, pos)
-            if c == '"' or c == "'":
-                return self._open_string(s, pos, final, key=True)
-            return self._start_word(s, pos, final, key=True)
+                return self._open_string(s, pos, final, key=key)
+            if c in _SMART:
+                self._repair("smart quotes")
+                self._start_string(c, key=key)
+                return pos + 1
+            return self._start_word(s, pos, final, key=key)
+        return self._no_colon(s, pos, final, c)
+
+    def _no_colon(self, s: str, pos: int, final: bool, c: str) -> int:
+        """After a key, something other than ':'."""
+        key = self._keys[-1]
+        if c in ",]":  # '{"a": [[1]], "x", 2]}': an item after a stray closed its list
+            value = self._scalar(key, at_end=False) if self._key_bare else key
+            if value is not _NOT_SCALAR and self._reopen_last():
+                self._add(value)
+                return pos
+        if c in ",}" and (key in _LITERALS or _NUMBER.fullmatch(key) is not None):
+            # '{"b": "x" true}': a value with no key of its own; nothing to attach it to
+            self._repair("value without a key dropped")
+            self._mode = _AFTER
+            return pos
+        if self._key_bare and c in "\"'":
+            if not final and len(s) - pos < _PEEK:
+                self._carry = s[pos:]
+                return len(s)
+            ahead = _KEY_AHEAD.match(s, pos)
+            if ahead is not None and ahead.group(1):
+                # '{"a": 1, COMMENT "b": 2}': a stray word before the real key
+                self._repair("stray text dropped")
+                self._key_bare = False
+                self._mode = _KEY
+                return pos
+        if not self._key_bare and (c in _OPENERS or c in _SMART or c.isalnum() or c in "-."):
+            self._repair("missing colon")  # '{"a" 1}'
+            self._mode = _VALUE
+            self._after_comma = False
+            return pos
         raise _Syntax(f"expected ':' after the key, found {c!r}", pos)
+
+    def _regex(self, s: str, pos: int, final: bool) -> int:
+        """A JavaScript regular expression as a value (``/^[a-z]+$/i``): kept as text."""
+        m = _REGEX.match(s, pos)
+        n = len(s)
+        if (m is None or m.end() >= n) and not final and "\n" not in s[pos:] and n - pos < _PEEK:
+            self._carry = s[pos:]
+            return n
+        if m is None:
+            raise _Syntax("unexpected '/'", pos, pos + 1)
+        self._repair("regular expression")
+        self._add(m.group())
+        return m.end()
 
     def _comment(self, s: str, pos: int, final: bool) -> int:
         """Inside a comment: skip to its end."""
@@ -634,7 +712,7 @@ class IncrementalParser:
         stack = self._stack
         if self._c_skip:
             self._c_skip -= 1
-        elif len(s) - pos >= _C_MIN and self._budget > 0:
+        elif len(s) - pos >= _C_MIN and self._budget > 0 and s[pos] != "(":
             end = self._try_c(s, pos)
             if end >= 0:
                 self._c_backoff = 0
@@ -643,6 +721,8 @@ class IncrementalParser:
             self._c_skip = self._c_backoff
             self._c_backoff = min(2 * self._c_backoff + 1, 63)
         n = len(s)
+        if s[pos] == "(":
+            self._repair("python tuple")
         self._push({} if s[pos] == "{" else [], pos)
         pos += 1
         while pos < n and s[pos] == "[" and type(stack[-1]) is list:  # '[[[': push them all here
@@ -671,7 +751,12 @@ class IncrementalParser:
         if on_path and type(container) is list and len(stack) - 1 == len(self._item_path or ()):
             self._items_list = container
         if len(stack) > MAX_DEPTH:
-            raise _Syntax(f"nesting deeper than {MAX_DEPTH} levels", pos)
+            self._too_deep = True
+            raise _Syntax(
+                f"nesting deeper than {MAX_DEPTH} levels, more than validation and"
+                " serialisation can take",
+                pos,
+            )
         self._mode = _KEY if type(container) is dict else _VALUE
         self._after_comma = False
         self._changed = True
@@ -723,12 +808,14 @@ class IncrementalParser:
                 return -1
             break
         self._budget -= end
+        if deeper_than(value, MAX_DEPTH - len(self._stack), part, 0, end):
+            return -1  # the frame-by-frame path raises the error, with its position
         end += pos
         stack = self._stack
         if not stack:
             self._start_root(value, pos)
             self._collect_items(value, 0)
-            self._end_root(end)
+            self._end_root(end, closed=True)
             return end
         top = stack[-1]
         if type(top) is dict:
@@ -760,42 +847,102 @@ class IncrementalParser:
         if type(value) is list:
             self._items.extend(value)
 
-    def _close(self, s: str, pos: int) -> int:
-        """A closing bracket: close the open container (repairing a mismatched bracket)."""
+    def _close(self, s: str, pos: int, final: bool) -> int:
+        """A closing bracket: close the open container, or repair a bracket that does not fit.
+
+        A closer that does not fit the open container has three readings: a typo for the
+        right closer, a closer whose inner closers are missing, or a stray to drop. What
+        follows decides (``, "key":`` needs an object open, ``, value`` an array), so that
+        ``{"a": [1, 2}, "b": 3}`` keeps ``b`` instead of ending the root at the ``}``.
+        """
         want = dict if s[pos] == "}" else list
         stack = self._stack
-        if type(stack[-1]) is not want:
-            depth = len(stack) - 1
-            while depth >= 0 and type(stack[depth]) is not want:
-                depth -= 1
-            if depth < 0:
-                raise _Syntax(f"unexpected {s[pos]!r}", pos)
-            self._repair("mismatched bracket")
-            while type(stack[-1]) is not want:
-                self._pop()
-        self._pop()
-        pos += 1
-        n = len(s)
-        while stack and pos < n and s[pos] == ("}" if type(stack[-1]) is dict else "]"):
-            self._pop()  # ']]]': close them all here
+        if type(stack[-1]) is want:
+            self._pop()
             pos += 1
+            n = len(s)
+            while len(stack) > 1 and pos < n and s[pos] == _CLOSER[type(stack[-1])]:
+                self._pop()  # ']]]': close them all here
+                pos += 1
+            if not stack:
+                self._end_root(pos, closed=True)
+            return pos
+        look = _look_after(s, pos + 1, final)
+        if look is None:  # what follows is not here yet
+            self._carry = s[pos:]
+            return len(s)
+        depth = len(stack) - 1
+        while depth >= 0 and type(stack[depth]) is not want:
+            depth -= 1
+        wanted = _WANTED.get(look)
+        top = stack[-1]
+        if wanted is None:
+            pops = len(stack) - depth if depth >= 0 else 1
+        elif type(top) is wanted and _last_is_container(top):
+            pops = 0  # ']]' after a list in an object: the second one is a stray
+        elif wanted is list and self._stray_after_list(s, pos) and self._reopen_last():
+            self._mode = _AFTER  # '{"a": [1]], 2]}': the list goes on after a stray
+            return pos + 1
+        else:  # the fewest closings that leave open what follows needs, else drop the closer
+            fits = (k for k in range(1, len(stack)) if type(stack[-1 - k]) is wanted)
+            pops = next(fits, 0 if type(top) is wanted else 1)
+        if pops == 0:
+            self._repair("extra closing bracket")
+            return pos + 1
+        self._repair("mismatched bracket")
+        for _ in range(pops):
+            self._pop()
         if not stack:
-            self._end_root(pos)
-        return pos
+            self._end_root(pos + 1, closed=True)
+        return pos + 1
 
     def _pop(self) -> None:
         child = self._stack.pop()
         self._keys.pop()
         self._on_path.pop()
+        if self._calls and id(child) in self._calls:  # NumberLong(2) is 2
+            self._calls.discard(id(child))
+            child = child[0] if len(child) == 1 else child
+            parent = self._stack[-1]
+            if type(parent) is dict:
+                parent[self._keys[-1]] = child
+            else:
+                parent[-1] = child
         if self._stack and self._stack[-1] is self._items_list:
             self._items.append(child)
         self._mode = _AFTER
         self._changed = True
 
-    def _end_root(self, end: int) -> None:
+    def _end_root(self, end: int, *, closed: bool = False) -> None:
+        """The root is complete at ``end``; ``closed`` if by its own closer, which may be stray."""
         self._mode = _DONE
         self._end = self._base + end
+        self._reopenable = closed and type(self._root) is dict
         self._changed = True
+
+    def _after_root(self, s: str, pos: int, final: bool) -> int:
+        """After the root: reopen it if its closer was a stray (``{"a": 1}, "b": 2}``).
+
+        The rest of the text is otherwise ignored (noted as surrounding prose).
+        """
+        if self._reopenable:
+            look = _look_after(s, pos, final)
+            if look is None:
+                self._carry = s[pos:]
+                return len(s)
+            self._reopenable = False
+            if look == "key":
+                self._repair("extra closing bracket")
+                self._stack.append(self._root)
+                self._keys.append(None)
+                self._on_path.append(self._item_path is not None)
+                self._end = None
+                self._mode = _AFTER
+                return pos
+        if not self._trailing_seen and s[pos:].strip(" \t\r\n`"):
+            self._trailing_seen = True
+            self._repair("surrounding prose")
+        return len(s)
 
     # -- strings ----------------------------------------------------------------------------
 
@@ -805,24 +952,20 @@ class IncrementalParser:
         if quote == "'":
             self._repair("single quotes")
             end = s.find("'", pos + 1)
-            if (
-                end >= 0
-                and s.find("\\", pos + 1, end) < 0  # no escapes: take it whole
-                and (key or _quote_closes(s, end + 1, final) == 1)
-            ):
+            # a key ends at its first quote: take it whole (the hot loop has tried values)
+            if key and end >= 0 and s.find("\\", pos + 1, end) < 0:
                 text = s[pos + 1 : end]
                 if _CONTROL.search(text) is not None:
                     self._repair("control character in string")
-                if key:
-                    self._keys[-1] = text
-                    self._mode = _COLON
-                else:
-                    self._add(text)
+                self._keys[-1] = text
+                self._key_bare = False
+                self._mode = _COLON
                 return end + 1
         self._start_string(quote, key=key)
         return pos + 1
 
     def _start_string(self, quote: str, *, key: bool) -> None:
+        self._doubts = 0
         self._mode = _STRING
         self._quote = quote
         self._is_key = key
@@ -836,6 +979,7 @@ class IncrementalParser:
         quote = self._quote
         search = _STRING_STOP[quote].search
         n = len(s)
+        entry = pos
         while True:
             m = search(s, pos)
             stop = n if m is None else m.start()
@@ -847,16 +991,66 @@ class IncrementalParser:
                 self._grew = True
             if m is None:
                 return n
-            if s[stop] == quote:
-                closes = 1 if self._is_key else _quote_closes(s, stop + 1, final)
-                if closes == 1:
+            if s[stop] != "\\":  # the quote, or its smart counterpart
+                if self._is_key:
+                    verdict = _CLOSES
+                else:  # the end of the string so far, from ``s`` when it holds enough
+                    before = s[stop - 16 : stop] if stop - 16 >= entry else _tail(parts)
+                    verdict = self._verdict(s, stop, final, before)
+                if verdict == _CLOSES:
+                    checkpoint = self._checkpoint
+                    if (
+                        checkpoint is not None
+                        and self._rewinds < _MAX_REWINDS
+                        and (
+                            s[_match_ws(s, stop + 1).end() : stop + _QUOTE_LOOKAHEAD + 2][:1] == ":"
+                            or (  # '["a" b"]': a missing comma and opening quote, not 'a" b'
+                                self._doubts == 1
+                                and checkpoint.spaced
+                                and checkpoint.before[-1:].isalpha()
+                                and type(self._stack[-1]) is list
+                            )
+                        )
+                    ):
+                        self._rewinds += 1
+                        raise _Rewind  # the string should have ended at its doubtful quote
                     self._end_string()
                     return stop + 1
-                if closes < 0:  # what follows the quote is in the next chunk
+                if verdict == _WAIT:  # what follows the quote is in the next chunk
                     self._carry = s[stop:]
                     return n
+                if verdict == _LOST:
+                    self._lost_quote()
+                    return stop
+                if verdict == _JOIN:
+                    self._repair("string concatenation")
+                    pos = _match_ws(s, _match_ws(s, stop + 1).end() + 1).end()
+                    quote = self._quote = s[pos]
+                    search = _STRING_STOP[quote].search
+                    pos += 1
+                    continue
+                self._doubts += 1
+                if self._doubts > _MAX_DOUBTS:
+                    raise _Syntax(
+                        f"more than {_MAX_DOUBTS} unescaped quotes in one string: not JSON",
+                        stop,
+                    )
+                if self._checkpoint is None:
+                    self._checkpoint = _Checkpoint(
+                        "".join(parts),
+                        self._base + stop,
+                        [s],  # not sliced: most checkpoints are dropped at once
+                        stop + 1,
+                        self._base + n,
+                        dict(self._repairs),
+                        s[stop + 1 : stop + 2] in (" ", "\t"),
+                    )
+                if not parts:  # '""value"': a doubled opening quote
+                    self._repair("doubled quote")
+                    pos = stop + 1
+                    continue
                 self._repair("unescaped quote")
-                parts.append(quote)
+                parts.append(s[stop])
                 self._grew = True
                 pos = stop + 1
                 continue
@@ -913,12 +1107,60 @@ class IncrementalParser:
         self._grew = True
         return end
 
+    def _stray_after_list(self, s: str, pos: int) -> bool:
+        """A ']' after a list in an object, then an item: a stray that closed the list early
+        ('{"a": [1]], 2]}'), or a typo for the object's '}' ('[{"a": [1]], {"b": 2}]')?
+        The item that follows tells: it is a sibling of the list's items, or of the object."""
+        top = self._stack[-1]
+        last = next(reversed(top.values()), None) if type(top) is dict else None
+        if type(last) is not list:
+            return False
+        nxt = s[_match_after_comma(s, pos + 1).end()]
+        kind = dict if nxt == "{" else list if nxt == "[" else None
+        sibling = type(last[-1]) if last else None
+        if sibling is not dict and sibling is not list:
+            sibling = None
+        return kind is sibling or kind is not dict
+
+    def _reopen_last(self) -> bool:
+        """Open again the list that is the open object's last value: what follows is an
+        item, so the bracket that closed the list was a stray (``[[1]], {...}]``)."""
+        top = self._stack[-1]
+        if type(top) is not dict or not top:
+            return False
+        key, last = next(reversed(top.items()))
+        if type(last) is not list:
+            return False
+        self._repair("extra closing bracket")
+        self._keys[-1] = key
+        on_path = self._on_path[-1] and self._path_step(len(self._stack) - 1, key)
+        self._stack.append(last)
+        self._keys.append(None)
+        self._on_path.append(on_path)
+        self._mode = _VALUE
+        self._after_comma = True
+        return True
+
+    def _verdict(self, s: str, q: int, final: bool, before: str) -> int:
+        return _quote_verdict(s, q, final, before, type(self._stack[-1]) is dict)
+
+    def _lost_quote(self) -> None:
+        """The string lost its closing quote before a comma: end it there, the comma read."""
+        self._repair("missing closing quote")
+        text = "".join(self._parts).rstrip()
+        self._parts = [text[:-1].rstrip() if text.endswith(",") else text]
+        self._end_string()
+        self._after_comma = True
+        self._mode = _KEY if type(self._stack[-1]) is dict else _VALUE
+
     def _end_string(self) -> None:
+        self._checkpoint = None
         text = "".join(self._parts)
         self._parts = []
         self._grew = False
         if self._is_key:
             self._keys[-1] = text
+            self._key_bare = False
             self._mode = _COLON
             return
         if self._shown:
@@ -967,10 +1209,12 @@ class IncrementalParser:
         self._word_start = self._base + pos
         self._parts = [m.group()]
         self._mode = _WORD
+        if not key and type(self._stack[-1]) is list:
+            before = s[pos - 2 : pos] if pos >= 2 else (self._before_data + s[:pos])[-2:]
+            self._after_digit_comma = before[:1] in _DIGITS and before[1:] == ","
         if end == len(s) and not final:
             return end
-        self._end_word(pos, end)
-        return end
+        return self._end_word(s, pos, end, final)
 
     def _word(self, s: str, pos: int, final: bool) -> int:
         m = _match_word(s, pos)
@@ -979,35 +1223,139 @@ class IncrementalParser:
             self._parts.append(m.group())
         if end == len(s) and not final:
             return end
-        self._end_word(self._word_start - self._base, end)
-        return end
+        return self._end_word(s, self._word_start - self._base, end, final)
 
-    def _end_word(self, start: int, end: int) -> None:
+    def _end_word(self, s: str, start: int, end: int, final: bool) -> int:
+        """A bare word ends at ``s[end]``: a key, a literal or number, or the start of
+        something longer; returns where scanning goes on (``len(s)`` to wait for more)."""
         token = "".join(self._parts)
-        self._parts = []
+        if _ELLIPSIS.fullmatch(token):  # '[1, 2, ...]': the model's "and so on"
+            self._repair("ellipsis")
+            self._parts = []
+            self._mode = _KEY if self._is_key else _VALUE
+            return end
         if self._is_key:
+            self._parts = []
             self._repair("unquoted key")
             self._bare_key = True
+            self._key_bare = True
             self._keys[-1] = token
             self._mode = _COLON
-            return
-        self._add(self._scalar(token, start, end))
+            return end
+        n = len(s)
+        nxt = s[end] if end < n else ""
+        if nxt == "(" and _IDENTIFIER.fullmatch(token):  # NumberLong(2), ISODate("...")
+            self._parts = []
+            self._repair("function call")
+            self._push([], end)
+            self._calls.add(id(self._stack[-1]))
+            return end + 1
+        if (
+            nxt == ","
+            and type(self._stack[-1]) is dict
+            and s[end + 1 : end + 2] in _DIGITS_OR_NOTHING
+            and _SHORT_INT.fullmatch(token)
+        ):
+            # '{"amount": 2,000.50}': a comma between digit groups is not a separator
+            if not final and n - end < 64:
+                self._carry = s[end:]
+                return n
+            m = _THOUSANDS.match(s, end)
+            if m is not None:
+                self._parts = []
+                self._repair("number format")
+                digits = token + m.group(1).replace(",", "")
+                self._add(float(digits) if "." in digits else int(digits))
+                return end + len(m.group(1))
+        if nxt == "/" and end + 1 >= n and not final:
+            self._carry = s[end:]  # '1/3' or '1 //': the next character decides
+            return n
+        delimited = (
+            nxt == "" or nxt in _WORD_END or (nxt == "/" and s[end + 1 : end + 2] in ("/", "*"))
+        )
+        if delimited:
+            value = self._scalar(token, at_end=end >= n)
+            if value is not _NOT_SCALAR:
+                self._parts = []
+                if value is not _DROPPED:
+                    self._add(value)
+                else:
+                    self._repair("incomplete member dropped")
+                    self._mode = _AFTER
+                return end
+        self._repair("unquoted string")
+        self._mode = _UNQUOTED
+        self._unquoted_depth = 0
+        return end
 
-    def _scalar(self, token: str, start: int, end: int) -> Any:
+    def _unquoted(self, s: str, pos: int, final: bool) -> int:
+        """Inside an unquoted string value (``{"city": New York}``): up to a comma, a
+        closing bracket, a quote or the end of the line."""
+        n = len(s)
+        while True:
+            m = _UNQUOTED_STOP.search(s, pos)
+            stop = n if m is None else m.start()
+            self._parts.append(s[pos:stop])
+            if m is None:
+                if not final:
+                    return n
+                break
+            c = s[stop]
+            if c in "{[":  # 'words{in brackets}': brackets the text opens, it closes
+                self._unquoted_depth += 1
+            elif c in ",}]" and self._unquoted_depth:
+                self._unquoted_depth -= c != ","
+            else:
+                break
+            self._parts.append(c)
+            pos = stop + 1
+        if stop < n and s[stop] == '"':  # '[a", "b"]': the opening quote is what is missing
+            after = _match_ws(s, stop + 1).end()
+            if after >= n and not final:
+                self._carry = s[stop:]
+                return n
+            if after >= n or s[after] in ",:]}":
+                self._repair("missing opening quote")
+                stop += 1
+        text = "".join(self._parts).strip()
+        fence = text.find("```")
+        if fence >= 0:
+            text = text[:fence].rstrip()
+        self._parts = []
+        self._add(text)
+        return stop
+
+    def _scalar(self, token: str, *, at_end: bool) -> Any:
+        """The value of a delimited bare word; ``_NOT_SCALAR`` if it is none, ``_DROPPED`` if
+        it is a number or literal cut off by the end of the input (``tr``, ``2e-``)."""
         literal = _LITERALS.get(token)
         if literal is not None:
             if literal[1] is not None:
                 self._repair(literal[1])
             return literal[0]
         m = _NUMBER.fullmatch(token)
-        if m is None:
-            raise _Syntax(f"unexpected {token[:40]!r}", start, end)
-        try:
-            if m.group(1) is None and m.group(2) is None:
-                return int(token)
-            return float(token)
-        except ValueError as exc:  # more digits than int() accepts
-            raise _Syntax(str(exc), start, end) from None
+        if m is not None:
+            try:
+                if m.group(1) is None and m.group(2) is None:
+                    return int(token)
+                return float(token)
+            except ValueError as exc:  # more digits than int() accepts
+                raise _Syntax(str(exc), self._word_start - self._base) from None
+        if at_end and (
+            _NUMBERISH.fullmatch(token) is not None
+            or any(literal.startswith(token) for literal in _LITERALS)
+        ):
+            return _DROPPED
+        value = _lenient_number(token)
+        if value is not _NOT_SCALAR:
+            if self._after_digit_comma and _THREE_DIGITS.fullmatch(token):
+                raise _Syntax(  # '[1,000, 2]': one thousand, or one and zero?
+                    f"'{token}' after a comma right after a number: digit groups or two"
+                    " numbers, it cannot tell; ask again",
+                    self._word_start - self._base,
+                )
+            self._repair("number format")
+        return value
 
     # -- comments and end of input ----------------------------------------------------------
 
@@ -1051,40 +1399,79 @@ class IncrementalParser:
             mode = self._mode = self._comment_return
         if mode == _STRING:
             self._repair("unterminated string")
-            fence = "".join(self._parts).find("\n```")
-            if fence >= 0:  # the string ran into the closing markdown fence
-                self._parts = ["".join(self._parts)[:fence]]
+            self._parts = [self._cut_unterminated("".join(self._parts))]
             if self._is_key:
                 self._repair("incomplete member dropped")
                 self._parts = []
                 self._mode = _AFTER
             else:
                 self._end_string()
-        elif mode == _WORD:
-            token = "".join(self._parts)
-            if self._is_key:
-                self._repair("incomplete member dropped")
-                self._mode = _AFTER
-                return
+        elif mode == _WORD and self._is_key:
+            self._repair("incomplete member dropped")
+            self._parts = []
+            self._mode = _AFTER
+        elif mode in (_WORD, _UNQUOTED):
             try:
-                self._end_word(self._word_start - self._base, self._consumed - self._base)
+                if mode == _WORD:
+                    self._end_word("", self._word_start - self._base, 0, True)
+                if self._mode == _UNQUOTED:
+                    self._unquoted("", 0, True)
             except _Syntax as exc:
-                truncated = _NUMBERISH.fullmatch(token) is not None or any(
-                    literal.startswith(token) for literal in _LITERALS
-                )
-                if not truncated:
-                    raise ParseError(
-                        f"{exc.message} at position {self._word_start}",
-                        position=self._word_start,
-                    ) from None
-                self._repair("incomplete member dropped")
-                self._mode = _AFTER
+                raise ParseError(
+                    f"{exc.message} at position {self._word_start}", position=self._word_start
+                ) from None
         elif mode == _COLON or (mode == _VALUE and type(self._stack[-1]) is dict):
             self._repair("incomplete member dropped")
         elif mode in (_VALUE, _KEY) and self._after_comma:
             self._repair("trailing comma")
 
-    # -- before the root --------------------------------------------------------------------
+    def _cut_unterminated(self, text: str) -> str:
+        """A string still open at the end: cut the closing fence, and the closing brackets
+        that its missing quote swallowed (``{"url": "https://x.org/}``)."""
+        fence = text.find("\n```")
+        if fence < 0 and text.rstrip().endswith("```"):
+            fence = text.rstrip().rfind("```")
+        if fence >= 0:
+            text = text[:fence]
+        stack = self._stack
+        end = len(text.rstrip())
+        closed = 0
+        while (
+            closed < len(stack) and end > 0 and text[end - 1] == _CLOSER[type(stack[-1 - closed])]
+        ):
+            closed += 1
+            end = len(text[: end - 1].rstrip())
+        if closed:
+            self._repair("missing closing quote")
+            return text[:end]
+        return text
+
+    # -- before the root ---
+
+    def _other_fence(self, s: str, pos: int, final: bool) -> int:
+        """Inside a fence labelled with another language: its body is taken as the root
+        only if it starts with JSON (```` ```python\n{"a": 1}```` ); else skip to its end."""
+        n = len(s)
+        if self._fence_fresh:
+            j = _match_ws(s, pos).end()
+            if j == n:
+                return n
+            if s[j] in "[{":
+                if _ROOT_SEARCH.match(s, j) is not None:
+                    self._fence_fresh = False
+                    return self._open(s, j)
+                if not final and n - j <= _PEEK:
+                    self._carry = s[j:]
+                    return n
+            self._fence_fresh = False
+        self._prose_seen = True
+        tick = s.find("`", pos)
+        if tick < 0:
+            return n
+        self._ticks = 1
+        return tick + 1
+
+    # -- before the root, outside fences ---------------------------------------------------
 
     def _prose(self, s: str, pos: int, final: bool) -> int:
         """Skip prose and markdown fences up to the root's '{' or '['.
@@ -1101,6 +1488,7 @@ class IncrementalParser:
                 if pos < n:
                     self._reading_lang = False
                     self._json_fence = self._lang.strip().lower() in _JSON_FENCES
+                    self._fence_fresh = True
                 continue
             if self._ticks:
                 if s[pos] == "`":
@@ -1117,8 +1505,21 @@ class IncrementalParser:
                     self._prose_seen = True
                 self._ticks = 0
                 continue
-            found = _PROSE_STOP.search(s, pos)
+            if self._in_fence and not self._json_fence:
+                pos = self._other_fence(s, pos, final)
+                if self._mode != _PROSE:
+                    return pos
+                continue
+            found = _ROOT_SEARCH.search(s, pos)
             stop = n if found is None else found.start()
+            if found is not None and found.group("bare") and not final:
+                found, stop = None, n  # more may follow the bracket
+            if not final:  # a bracket near the end may yet be followed by JSON
+                bracket = _BRACKET.search(s, max(pos, n - _PEEK - 1), stop)
+                if bracket is not None:
+                    stop = bracket.start()
+                    self._carry = s[stop:]
+                    found = None
             if not self._prose_seen and s[pos:stop].strip():
                 self._prose_seen = True
             if found is None:
@@ -1127,19 +1528,6 @@ class IncrementalParser:
             if s[pos] == "`":
                 self._ticks = 1
                 pos += 1
-            elif self._in_fence and not self._json_fence:
-                self._prose_seen = True
-                pos += 1
             else:
-                looks = _ARRAY_START if s[pos] == "[" else _OBJECT_START
-                end = pos + 1 + _PEEK
-                if looks.match(s, pos + 1, end) is not None or (
-                    end <= n and _WS.fullmatch(s, pos + 1, end) is not None  # maybe
-                ):
-                    return self._open(s, pos)
-                if end > n and not final:  # cannot tell yet: wait for more
-                    self._carry = s[pos:]
-                    return n
-                self._prose_seen = True
-                pos += 1
+                return self._open(s, pos)
         return pos
