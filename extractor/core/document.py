@@ -84,6 +84,8 @@ def plan_document(
     resolved = Target.of(target)
     if size is None:
         size = _automatic_size(planner, resolved, text, options)
+        if size is None and passes == 1:
+            return None  # the text fits in one request: a plain call
     chunks = split_text(text, size or max(len(text), 2), overlap=options.get("chunk_overlap"))
     if len(chunks) == 1 and passes == 1:
         return None

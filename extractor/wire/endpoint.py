@@ -59,6 +59,7 @@ class Endpoint:
         self._key = resolve_key(api_key)
         self._extra_headers = dict(headers or {})
         self._headers: dict[str, str] | None = None
+        self._merged: tuple[list[tuple[bytes, bytes]], httpx.Headers] | None = None
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -86,16 +87,26 @@ class Endpoint:
         ``build_request`` parses the URL and merges cookies, query parameters and headers on
         every call: a quarter of a mocked call. When the client has no cookies or parameters
         to apply and the URL is absolute (the usual case), the request is built here from the
-        URL parsed once and the client's headers merged with ours, which is all it would do.
+        URL parsed once and the client's headers merged with ours (again only when the
+        client's have changed), which is all it would do.
         """
         content = json.dumps(body, ensure_ascii=False).encode()
         url = self._parsed_url
         if client.cookies or client.params or url.is_relative_url:
             return client.build_request("POST", url, content=content, headers=self.headers())
-        headers = httpx.Headers(client.headers)
-        headers.update(self._parsed_headers)
         extensions = {"timeout": client.timeout.as_dict()}
+        headers = self._merged_headers(client.headers)
         return httpx.Request("POST", url, content=content, headers=headers, extensions=extensions)
+
+    def _merged_headers(self, theirs: httpx.Headers) -> httpx.Headers:
+        """The client's headers with ours over them, as ``build_request`` merges them."""
+        raw = theirs.raw
+        merged = self._merged
+        if merged is None or merged[0] != raw:
+            headers = httpx.Headers(theirs)
+            headers.update(self._parsed_headers)
+            merged = self._merged = (raw, headers)
+        return merged[1]  # httpx.Request copies it
 
     @cached_property
     def _parsed_url(self) -> httpx.URL:

@@ -151,3 +151,20 @@ def test_a_relative_base_url_joins_the_clients() -> None:
     client = httpx.Client(transport=httpx.MockTransport(handler), base_url="https://gw.test")
     Extractor(api_key=KEY, base_url="/openai/v1", http_client=client).extract(Person, "x")
     assert str(seen[0].url) == "https://gw.test/openai/v1/chat/completions"
+
+
+def test_headers_set_on_the_client_later_reach_later_requests() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return reply({"name": "A"})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    ex = Extractor(api_key=KEY, base_url=BASE_URL, http_client=client)
+    ex.extract(Person, "x")
+    client.headers["X-Trace"] = "t-2"
+    ex.extract(Person, "x")
+    assert "x-trace" not in seen[0].headers
+    assert seen[1].headers["x-trace"] == "t-2"
+    assert seen[1].headers["authorization"] == f"Bearer {KEY}"
