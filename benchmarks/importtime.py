@@ -14,8 +14,8 @@ least disturbed. Figures:
 The process's CPU time over the same statement is given too: it moves less with the load.
 
 It also lists which of the heavy optional parts ``from extractor import Extractor`` loaded
-(asyncio, jsonschema, tenacity, the stream machinery, extract_many, the lenient parser): none
-should be, as a plain sync ``extract`` needs none of them.
+(asyncio, jsonschema, tenacity, the stream machinery, extract_many, the lenient parser,
+grounding): none should be, as a plain sync ``extract`` needs none of them.
 
     python benchmarks/importtime.py [--before DIR] [--repeat 15]
 """
@@ -40,6 +40,7 @@ LAZY = (
     "extractor.core.session",
     "extractor.many",
     "extractor.parse",
+    "extractor.grounding",
 )
 
 

@@ -1,6 +1,6 @@
 """What loads when: ``import extractor`` loads no client, and a plain sync ``extract`` loads
 none of the optional machinery (asyncio, tenacity, jsonschema, streams, extract_many, the
-lenient parser) until a call needs it. Checked in fresh interpreters."""
+lenient parser, grounding) until a call needs it. Checked in fresh interpreters."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ OPTIONAL = (
     "extractor.core.session",
     "extractor.many",
     "extractor.parse",
+    "extractor.grounding",
 )
 
 PLAIN_EXTRACT = """
@@ -61,6 +62,8 @@ def test_each_optional_part_loads_when_first_needed() -> None:
     )
     assert "jsonschema" in loaded(schema_target)
     assert "extractor.parse" in loaded("from extractor import loads")
+    grounded = PLAIN_EXTRACT.replace('"Ada Lovelace")', '"Ada Lovelace", ground=True)')
+    assert "extractor.grounding" in loaded(grounded)
     assert "asyncio" in loaded("from extractor import AsyncExtractor; AsyncExtractor(api_key='k')")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import (
     BudgetExceeded,
@@ -29,7 +29,6 @@ from ..errors import (
     TruncatedError,
     ValidationFailed,
 )
-from ..grounding import Grounding, TextIndex, ungrounded_details
 from . import prompt
 from .completion import Completion
 from .cost import Cost, Usage
@@ -37,6 +36,9 @@ from .plan import Budget, Plan
 from .result import Attempt, Extraction
 from .tokens import estimate_tokens
 from .validate import Invalid
+
+if TYPE_CHECKING:
+    from ..grounding import Grounding, TextIndex
 
 __all__ = ["ExtractionLoop"]
 
@@ -144,6 +146,7 @@ class ExtractionLoop(Generic[T]):
     def _ground(self, content: str) -> None:
         """Find the answer's values in the source text; with ``require_grounding``, those not
         found reject the answer like validation errors, so that the re-ask names them."""
+        from ..grounding import TextIndex, ungrounded_details  # only grounded calls need them
         from ..parse import parse
 
         self.data = self.target.unwrap_data(self._mode.prepare(parse(content).value, self.target))
