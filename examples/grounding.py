@@ -19,7 +19,7 @@ from typing import Literal
 from _support import extractor, parse_args
 from pydantic import BaseModel, Field
 
-from extractor.grounding import inferred, render_html
+from extractor import inferred, render_html
 from extractor.testing import FakeModel
 
 

@@ -52,6 +52,7 @@ from .wire.rules import ModelRules
 if TYPE_CHECKING:
     from .client import AsyncExtractor, Extractor, ExtractorOptions
     from .core.options import CallOptions
+    from .grounding import inferred, render_html
     from .many import RecordResult
     from .parse import loads
     from .streaming import (
@@ -72,6 +73,8 @@ _LAZY = {
     "Extractor": ".client",
     "ExtractorOptions": ".client",
     "CallOptions": ".core.options",
+    "inferred": ".grounding",
+    "render_html": ".grounding",
     "RecordResult": ".many",
     "loads": ".parse",
     "AsyncExtractionStream": ".streaming",
@@ -131,7 +134,9 @@ __all__ = [
     "TruncatedError",
     "Usage",
     "ValidationFailed",
+    "inferred",
     "loads",
+    "render_html",
 ]
 
 

@@ -33,6 +33,7 @@ from .wire.send import AsyncSender, Sender
 if TYPE_CHECKING:
     # Streams and extract_many are imported when first used: a plain `extract` needs neither
     # them nor asyncio, and `import extractor` stays light (issue 15).
+    from .core.document_stream import ItemsDocument
     from .core.session import ItemEvent, StreamEvent, StreamSession
     from .many import RecordInput, RecordResult
     from .streaming import AsyncExtractionStream, ExtractionStream
@@ -42,6 +43,8 @@ __all__ = ["AsyncExtractor", "Extractor", "ExtractorOptions"]
 T = TypeVar("T")
 
 DEFAULT_MODEL = "gpt-5.1"
+# What stream_items takes of the chunking options: it reads the chunks one by one, once.
+_ITEM_STREAM_OPTIONS = frozenset({"chunk_size", "chunk_overlap", "partial_ok"})
 DEFAULT_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 
 
@@ -128,6 +131,29 @@ class _ExtractorBase:
         planner shares its parts between calls)."""
         return copy.deepcopy(self.planner.plan(target, text, options).template.body())
 
+    def _refuse(self, options: CallOptions, names: Iterable[str]) -> None:
+        refused = sorted(set(names) & {**self.planner.defaults, **options}.keys())
+        if refused:
+            raise ConfigurationError(
+                f"stream() reads the text in one request and stream_items() chunk by chunk, "
+                f"once: {', '.join(refused)} apply to extract() and extract_result()."
+            )
+
+    def _items_document(
+        self, item: Any, text: str | None, options: CallOptions
+    ) -> ItemsDocument | None:
+        """``stream_items`` over a text in chunks, or None when it is read in one request."""
+        from .core.document_stream import ItemsDocument
+        from .core.target import list_target
+
+        self._refuse(options, DOCUMENT_OPTIONS - _ITEM_STREAM_OPTIONS)
+        target, validator = list_target(item)
+        document = plan_document(self.planner, target, text, options)
+        if document is None:
+            return None
+        self.check_key()  # no API key: raise now, as extract() would, not on first use
+        return ItemsDocument(document, validator)
+
     def _session(
         self,
         target: Any,
@@ -140,12 +166,7 @@ class _ExtractorBase:
         from .core.session import StreamSession
         from .core.target import list_target
 
-        refused = sorted(DOCUMENT_OPTIONS & {**self.planner.defaults, **options}.keys())
-        if refused:
-            raise ConfigurationError(
-                f"streams read the text in one request; {', '.join(refused)} "
-                "apply to extract() and extract_result(): use those for long texts."
-            )
+        self._refuse(options, DOCUMENT_OPTIONS - (_ITEM_STREAM_OPTIONS if items else set()))
         validator = None
         if items:
             target, validator = list_target(target)
@@ -234,8 +255,14 @@ class Extractor(_ExtractorBase):
 
         from concurrent.futures import ThreadPoolExecutor  # only long texts need threads
 
-        with ThreadPoolExecutor(max_workers=document.concurrency) as pool:
-            list(pool.map(run, document.jobs))
+        pool = ThreadPoolExecutor(max_workers=document.concurrency)
+        try:
+            for future in [pool.submit(run, job) for job in document.jobs]:
+                future.result()
+        except BaseException:  # Ctrl-C, or a bug: start no other chunk
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return document.result()
 
     def stream(
@@ -252,16 +279,20 @@ class Extractor(_ExtractorBase):
         from .streaming import ExtractionStream, drive
 
         session = self._session(target, text, options, partial_strings=partial_strings)
-        return ExtractionStream(session, drive(self.sender, session))
+        return ExtractionStream(session.loop, drive(self.sender, session))
 
     def stream_items(
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> ExtractionStream[ItemEvent[T], list[T]]:
-        """Each element of a list of ``item`` as soon as it is complete and validated."""
-        from .streaming import ExtractionStream, drive
+        """Each element of a list of ``item`` as soon as it is complete and validated; over
+        a long text, chunk by chunk (see `extractor.core.document_stream`)."""
+        from .streaming import ExtractionStream, drive, drive_chunks
 
+        document = self._items_document(item, text, options)
+        if document is not None:
+            return ExtractionStream(document.document, drive_chunks(self.sender, document))
         session = self._session(item, text, options, items=True)
-        return ExtractionStream(session, drive(self.sender, session))
+        return ExtractionStream(session.loop, drive(self.sender, session))
 
     @overload
     def extract_many(
@@ -391,7 +422,13 @@ class AsyncExtractor(_ExtractorBase):
                     except ExtractionError as exc:
                         job.fail(exc)
 
-        await asyncio.gather(*(run(job) for job in document.jobs))
+        tasks = [asyncio.ensure_future(run(job)) for job in document.jobs]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # cancelled, or a bug: stop the other chunks too
+            for task in tasks:
+                task.cancel()
+            raise
         return document.result()
 
     def stream(
@@ -408,16 +445,21 @@ class AsyncExtractor(_ExtractorBase):
         from .streaming import AsyncExtractionStream, drive_async
 
         session = self._session(target, text, options, partial_strings=partial_strings)
-        return AsyncExtractionStream(session, drive_async(self.sender, session))
+        return AsyncExtractionStream(session.loop, drive_async(self.sender, session))
 
     def stream_items(
         self, item: type[T], text: str | None = None, **options: Unpack[CallOptions]
     ) -> AsyncExtractionStream[ItemEvent[T], list[T]]:
-        """Each element of a list of ``item`` as soon as it is complete and validated."""
-        from .streaming import AsyncExtractionStream, drive_async
+        """Each element of a list of ``item`` as soon as it is complete and validated; over
+        a long text, chunk by chunk."""
+        from .streaming import AsyncExtractionStream, drive_async, drive_chunks_async
 
+        document = self._items_document(item, text, options)
+        if document is not None:
+            events = drive_chunks_async(self.sender, document)
+            return AsyncExtractionStream(document.document, events)
         session = self._session(item, text, options, items=True)
-        return AsyncExtractionStream(session, drive_async(self.sender, session))
+        return AsyncExtractionStream(session.loop, drive_async(self.sender, session))
 
     @overload
     def extract_many(

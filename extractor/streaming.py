@@ -26,11 +26,12 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
 from .core.cost import Cost, Usage
+from .core.document_stream import ItemsDocument
 from .core.result import Attempt, Extraction
 from .core.session import (
     Done,
@@ -54,20 +55,34 @@ __all__ = [
     "ItemReady",
     "Restart",
     "Snapshot",
+    "Spending",
     "StreamEvent",
     "drive",
     "drive_async",
+    "drive_chunks",
+    "drive_chunks_async",
 ]
 
 E = TypeVar("E")
 R = TypeVar("R")
 
 
+class Spending(Protocol):
+    """What a streamed call has spent: its loop's, or a chunked call's over every chunk."""
+
+    @property
+    def usage(self) -> Usage: ...
+    @property
+    def cost(self) -> Cost | None: ...
+    @property
+    def attempts(self) -> tuple[Attempt, ...]: ...
+
+
 class _StreamState(Generic[R]):
     """What the call has spent so far, readable during and after the stream, also after an
     error or an early stop; and its result once it has one."""
 
-    _session: StreamSession
+    _spending: Spending
     _result: Extraction[R] | None = None
     _error: ExtractionError | None = None
 
@@ -75,15 +90,15 @@ class _StreamState(Generic[R]):
     def usage(self) -> Usage:
         """Tokens of every answered attempt. An abandoned attempt's are not known: the API
         reports usage only at the end of a stream."""
-        return self._session.loop.usage
+        return self._spending.usage
 
     @property
     def cost(self) -> Cost | None:
-        return self._session.loop.cost
+        return self._spending.cost
 
     @property
     def attempts(self) -> tuple[Attempt, ...]:
-        return self._session.loop.attempts
+        return self._spending.attempts
 
     @property
     def result(self) -> Extraction[R]:
@@ -106,8 +121,8 @@ class ExtractionStream(_StreamState[R], Generic[E, R]):
     """An iterator of events; use it in a ``with`` block so that stopping early closes the
     HTTP response."""
 
-    def __init__(self, session: StreamSession, events: Generator[E, None, None]) -> None:
-        self._session = session
+    def __init__(self, spending: Spending, events: Generator[E, None, None]) -> None:
+        self._spending = spending
         self._events = events
 
     def __iter__(self) -> Iterator[E]:
@@ -142,8 +157,8 @@ class ExtractionStream(_StreamState[R], Generic[E, R]):
 class AsyncExtractionStream(_StreamState[R], Generic[E, R]):
     """The async twin of `ExtractionStream`: ``async with`` and ``async for``."""
 
-    def __init__(self, session: StreamSession, events: AsyncGenerator[E, None]) -> None:
-        self._session = session
+    def __init__(self, spending: Spending, events: AsyncGenerator[E, None]) -> None:
+        self._spending = spending
         self._events = events
 
     def __aiter__(self) -> AsyncIterator[E]:
@@ -228,6 +243,35 @@ async def drive_async(sender: AsyncSender, session: StreamSession) -> AsyncGener
     except ExtractionError as exc:
         session.fail(exc)
         raise
+
+
+def drive_chunks(sender: Sender, document: ItemsDocument) -> Generator[Any, None, None]:
+    """The events of ``stream_items`` over a chunked text: the chunks' streams one after the
+    other, a failed chunk recorded and the next one read, then the merged `Done`."""
+    for job in document.jobs:
+        session = document.open(job)
+        try:
+            for event in drive(sender, session):
+                yield from document.translate(job, event)
+        except ExtractionError as exc:
+            yield from document.failed(job, exc)
+    yield document.done()
+
+
+async def drive_chunks_async(
+    sender: AsyncSender, document: ItemsDocument
+) -> AsyncGenerator[Any, None]:
+    """`drive_chunks`, with an async sender."""
+    for job in document.jobs:
+        session = document.open(job)
+        try:
+            async for event in drive_async(sender, session):
+                for translated in document.translate(job, event):
+                    yield translated
+        except ExtractionError as exc:
+            for translated in document.failed(job, exc):
+                yield translated
+    yield document.done()
 
 
 def _describe(exc: httpx.TransportError) -> str:

@@ -18,7 +18,8 @@ PUBLIC = [
     "ItemEvent", "ItemInvalid", "ItemReady", "JobAborted", "ModelRules", "NotFoundError",
     "OutputError", "ParseError", "PermissionDeniedError", "Price", "RateLimitError",
     "RecordResult", "RefusalError", "Restart", "ServerError", "Snapshot", "Span", "StreamError",
-    "StreamEvent", "TruncatedError", "Usage", "ValidationFailed", "loads",
+    "StreamEvent", "TruncatedError", "Usage", "ValidationFailed", "inferred", "loads",
+    "render_html",
 ]  # fmt: skip
 
 

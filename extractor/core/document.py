@@ -32,18 +32,18 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ChunkFailed, ConfigurationError, ExtractionError, ValidationFailed
 from . import prompt
-from .cost import Usage
+from .cost import Cost, Usage
 from .loop import ExtractionLoop
 from .options import CallOptions
 from .plan import Planner
-from .result import ChunkFailure, Extraction
+from .result import Attempt, ChunkFailure, Extraction
 from .schema import render
 from .target import Target
 from .tokens import estimate_tokens
 from .validate import Invalid
 
 if TYPE_CHECKING:
-    from ..grounding import Chunk, ChunkValue
+    from ..grounding import Chunk, ChunkValue, Merged
 
 __all__ = [
     "DEFAULT_CHUNK_CONCURRENCY",
@@ -194,10 +194,23 @@ class DocumentCall(Generic[T]):
                 total += loop.usage
         return total
 
-    def result(self) -> Extraction[T]:
+    @property
+    def usage(self) -> Usage:
+        return self.spent()
+
+    @property
+    def cost(self) -> Cost | None:
+        return self.plan.price.cost(self.spent()) if self.plan.price else None
+
+    @property
+    def attempts(self) -> tuple[Attempt, ...]:
+        return tuple(a for job in self.jobs for loop in list(job.loops) for a in loop.attempts)
+
+    def result(self, merged: Merged | None = None) -> Extraction[T]:
         """The merged, validated extraction once every job is done; raises `ChunkFailed`
         (or the chunk's own error, for a text in one chunk) when a chunk failed and
-        ``partial_ok`` is off."""
+        ``partial_ok`` is off. ``merged``: the chunks' answers already merged (by a stream,
+        item by item), else they are merged here."""
         failed = [job for job in self.jobs if job.error is not None]
         failures = [
             ChunkFailure(job.chunk.index, job.chunk.start, job.chunk.end, job.error)
@@ -205,15 +218,13 @@ class DocumentCall(Generic[T]):
             if job.error is not None
         ]
         parts = [part for job in self.jobs for part in job.parts]
-        usage = self.spent()
-        attempts = tuple(a for job in self.jobs for loop in job.loops for a in loop.attempts)
-        cost = self.plan.price.cost(usage) if self.plan.price else None
+        usage, cost, attempts = self.usage, self.cost, self.attempts
         partial: Extraction[T] | None = None
         invalid: ValidationFailed | None = None
         if parts:
             from ..grounding import merge
 
-            merged = merge(parts)
+            merged = merged or merge(parts)
             try:
                 value = self.target.validate(
                     self.target.wrap_data(merged.value),

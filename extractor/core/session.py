@@ -51,7 +51,9 @@ class Snapshot(Generic[T]):
 
 @dataclass(frozen=True)
 class ItemReady(Generic[T]):
-    """One list element, complete and validated; ``index`` is its place in the list."""
+    """One list element, complete and validated; ``index`` is its place in the list. Over a
+    text in chunks, an index shown before means a later chunk completed that element: this
+    value replaces it."""
 
     value: T
     index: int
@@ -72,10 +74,13 @@ class ItemInvalid:
 @dataclass(frozen=True)
 class Restart:
     """The answer just streamed was rejected (``errors`` say why) and the model is asked
-    again: everything shown since the start or the previous Restart is void."""
+    again: everything shown since the start or the previous Restart is void. Over a text in
+    chunks (``stream_items(..., chunk_size=...)``) only the chunk being read is asked again:
+    the items from index ``since`` on are void, those before stay."""
 
     attempt: int
     errors: Sequence[ErrorDetail]
+    since: int = 0
 
 
 @dataclass(frozen=True)

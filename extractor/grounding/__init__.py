@@ -16,7 +16,7 @@ from .align import Grounding, TextIndex, ground
 from .chunking import Chunk, default_overlap, split_text
 from .feedback import ungrounded_details
 from .leaves import GROUNDED_KEY, Leaf, inferred, iter_leaves
-from .merge import ChunkValue, Merged, merge
+from .merge import ChunkValue, ItemMerger, Merged, merge
 from .view import render_html
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "ChunkValue",
     "Conflict",
     "Grounding",
+    "ItemMerger",
     "Leaf",
     "Merged",
     "Span",

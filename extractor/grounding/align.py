@@ -34,7 +34,9 @@ _MAX_CANDIDATES = 5000  # occurrences kept per value: enough to choose among, bo
 _HYPHENS = str.maketrans("", "", "-\u2010\u00ad")
 # What may stand between the words of a value in the text, whatever the value has there:
 # whitespace, hyphens and dashes, and the light punctuation of names, numbers and codes.
-_LOOSE = frozenset(" \t\r\n\f\v\u00a0\u2009\u202f\u3000-\u2010\u2011\u2013\u2014\u00ad.,'\u2019/_·")
+_LOOSE = frozenset(
+    " \t\r\n\f\v\u00a0\u2009\u202f\u3000-\u2010\u2011\u2013\u2014\u00ad.,'\u2019/_·()"
+)
 
 
 class TextIndex:

@@ -160,24 +160,98 @@ class _ItemIndex:
         )
 
 
+class _ListMerge:
+    """Items of one more chunk merged into the list so far, one at a time."""
+
+    def __init__(
+        self, items: list[_Node], parts: tuple[Any, ...], conflicts: list[Conflict]
+    ) -> None:
+        self.items = list(items)
+        self._parts = parts
+        self._conflicts = conflicts
+        self._index = _ItemIndex()
+        for position, item in enumerate(self.items):
+            self._index.add(item, position)
+        self._taken: set[int] = set()
+
+    def add(self, item: _Node) -> tuple[int, bool]:
+        """The item's place in the list, and whether it is new there (else it was merged
+        into the item already at that place)."""
+        match = self._index.same(item, self._taken)
+        if match is not None:
+            self.items[match] = _merge(
+                self.items[match], item, (*self._parts, match), self._conflicts
+            )
+            self._taken.add(match)
+            return match, False
+        self.items.append(item)
+        position = len(self.items) - 1
+        self._index.add(item, position)
+        self._taken.add(position)
+        return position, True
+
+
 def _merge_lists(
     a: list[_Node], b: list[_Node], parts: tuple[Any, ...], conflicts: list[Conflict]
 ) -> list[_Node]:
-    merged = list(a)
-    index = _ItemIndex()
-    for position, item in enumerate(merged):
-        index.add(item, position)
-    taken: set[int] = set()
+    merging = _ListMerge(a, parts, conflicts)
     for item in b:
-        match = index.same(item, taken)
-        if match is None:
-            merged.append(item)
-            index.add(item, len(merged) - 1)
-            taken.add(len(merged) - 1)
-        else:
-            merged[match] = _merge(merged[match], item, (*parts, match), conflicts)
-            taken.add(match)
-    return merged
+        merging.add(item)
+    return merging.items
+
+
+class ItemMerger:
+    """The list merge of `merge`, as a stream of items arrives chunk by chunk: whether each
+    item is new (its place in the merged list), or one already kept, perhaps completed by it
+    (a record cut by a chunk boundary, read in part and then whole). A chunk re-read after a
+    rejected answer starts again from the list as it was before that chunk."""
+
+    def __init__(self) -> None:
+        self._kept: list[_Node] = []
+        self._conflicts: list[Conflict] = []
+        self._kept_conflicts = 0
+        self._merging = _ListMerge([], (), self._conflicts)
+
+    def begin(self) -> int:
+        """A chunk (or a new reading of it) starts; returns how many items are kept."""
+        del self._conflicts[self._kept_conflicts :]
+        self._merging = _ListMerge(self._kept, (), self._conflicts)
+        return len(self._kept)
+
+    def add(
+        self, item: Any, spans: Mapping[str, Span | None], offset: int, chunk: int
+    ) -> tuple[int, Any | None]:
+        """Add ``item`` (plain data; ``spans`` relative to the item and the chunk): its place
+        in the list, and what is news there: ``item`` itself when it is new; the kept item as
+        ``item`` completed it; None when it brought nothing."""
+        place, new = self._merging.add(_annotate(item, spans, offset, chunk, ()))
+        if new:
+            return place, item
+        # A match is always an item of an earlier chunk: a chunk's own items are never merged.
+        now = _plain(self._merging.items[place])
+        return place, (None if _plain(self._kept[place]) == now else now)
+
+    def abandon(self) -> int | None:
+        """The chunk failed for good: back to the items kept before it. Returns the place of
+        its first new item when it had any (they are void), else None."""
+        had_new = len(self._merging.items) > len(self._kept)
+        first = self.begin()
+        return first if had_new else None
+
+    def item(self, place: int) -> Any:
+        """The item at ``place`` as it stands, as plain data."""
+        return _plain(self._merging.items[place])
+
+    def end(self) -> None:
+        """The chunk's answer was accepted: its items are kept."""
+        self._kept = self._merging.items
+        self._kept_conflicts = len(self._conflicts)
+
+    def merged(self) -> Merged:
+        """The items kept, as `merge` returns a merged list."""
+        spans: dict[str, Span | None] = {}
+        value = [_flatten(item, (i,), spans) for i, item in enumerate(self._kept)]
+        return Merged(value, spans, self._conflicts[: self._kept_conflicts])
 
 
 def _grounded_leaves(node: _Node, parts: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], Span]]:

@@ -3,7 +3,9 @@
 A number value is looked up by what it is worth, not how it is spelt: ``1234.5`` is found as
 ``1234.5``, ``1,234.50``, ``1.234,50``, ``1 234,50`` or in full-width digits. A written number
 whose reading is ambiguous (``1,234`` is 1234 in English and 1.234 in German) is indexed under
-both readings. A minus sign counts when it is not a hyphen between words or digits.
+both readings. A minus sign counts when it is not a hyphen between words or digits. A
+number followed by a scale word is also indexed at its full value, the span covering the word:
+``$420 million`` is 420000000, ``1.2bn`` 1200000000, ``3万`` 30000.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ _NUMBER = re.compile(
     rf"(?![{_DECIMAL}]?\d)"
 )
 _SEPARATOR = re.compile(rf"[{_GROUP}]")
+_SCALES = {
+    "thousand": 10**3, "k": 10**3, "million": 10**6, "mn": 10**6, "m": 10**6, "mio": 10**6,
+    "billion": 10**9, "bn": 10**9, "b": 10**9, "trillion": 10**12, "tn": 10**12,
+    "千": 10**3, "万": 10**4, "萬": 10**4, "億": 10**8, "亿": 10**8, "兆": 10**12,
+}  # fmt: skip
+_SCALE = re.compile(
+    r"[ \u00a0]?(thousand|million|billion|trillion|mio|mn|bn|tn|k|m|b)(?![^\W\d_])"
+    r"|\s*([千万萬億亿兆])",
+    re.IGNORECASE,
+)
 _WIDE = str.maketrans({"\uff0c": ",", "\uff0e": "."})
 
 
@@ -70,6 +82,10 @@ class NumberIndex:
                 and (start < 2 or not text[start - 2].isalnum())
             )
             self._add(m.group(), start - negative, end, negative)
+            scale = _SCALE.match(text, end)
+            if scale:
+                factor = _SCALES[(scale.group(1) or scale.group(2)).lower()]
+                self._add(m.group(), start - negative, scale.end(), negative, factor)
             if " " in m.group():
                 # "in 12 500 cases" may also be 12 and 500: index each piece as well.
                 offset = start
@@ -78,12 +94,13 @@ class NumberIndex:
                         self._add(piece, offset, offset + len(piece), False)
                     offset += len(piece) + 1
 
-    def _add(self, written: str, start: int, end: int, negative: bool) -> None:
+    def _add(self, written: str, start: int, end: int, negative: bool, factor: int = 1) -> None:
         try:
             values = readings(written)
         except (InvalidOperation, ValueError):
             return
         for value in values:
+            value *= factor
             self._spans[-value if negative else value].append((start, end))
 
     def find(self, value: int | float) -> list[tuple[int, int]]:

@@ -13,6 +13,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import pydantic_core
+
 from .align import Span
 from .leaves import scalars
 
@@ -36,8 +38,9 @@ def render_html(
     text: str, value: Any, spans: Mapping[str, Span | None], *, title: str = "Extraction"
 ) -> str:
     """The page for ``value`` extracted from ``text`` with its ``spans`` (as ``ground`` or
-    ``merge`` return them). Only paths present in ``spans`` are shown."""
-    values = dict(scalars(value))
+    ``merge`` return them, or ``Extraction.spans``). ``value`` is plain data or what a call
+    returned (a pydantic model, a list of them...). Only paths present in ``spans`` are shown."""
+    values = dict(scalars(pydantic_core.to_jsonable_python(value)))
     grounded = [(path, span) for path, span in spans.items() if span is not None]
     missing = [path for path, span in spans.items() if span is None]
     body = [

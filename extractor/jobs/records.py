@@ -180,12 +180,19 @@ class RecordProcessor:
     def _cache_key(self, text: str) -> str:
         options = self.options
         body = self.extractor.request_body(self.target, text, **options)
+        # How the text is read changes the answer without changing the first request: a value
+        # cached without require_grounding may be one it would have refused.
+        reading = {key: value for key, value in options.items() if key in _READING and value}
         return cache_key(
             body,
             endpoint=repr(self.extractor),
             strict=options.get("strict", False),
             context=repr(options.get("context")),
+            **({"reading": reading} if reading else {}),
         )
+
+
+_READING = ("require_grounding", "chunk_size", "chunk_overlap", "passes")
 
 
 def account(stats: Stats, outcome: RecordOutcome) -> None:

@@ -171,3 +171,27 @@ def test_words_split_by_stronger_punctuation_are_not_the_value() -> None:
     assert where("mail dana@whitfield.example", "Dana Whitfield", STRING) is None
     assert found("mail dana@whitfield.example", "dana@whitfield") == ("dana@whitfield", True)
     assert found("the New-York office", "New York") == ("New-York", False)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "written"),
+    [
+        ("bought for $420 million in cash", 420_000_000, "420 million"),
+        ("revenue of 1.2bn last year", 1_200_000_000, "1.2bn"),
+        ("about 2k users", 2000, "2k"),
+        ("売上は3万円", 30000, "3万"),
+        ("a loss of -3 million", -3_000_000, "-3 million"),
+    ],
+)
+def test_numbers_with_a_scale_word(text: str, value: float, written: str) -> None:
+    assert found(text, value, NUMBER)[0] == written
+
+
+def test_a_scale_word_needs_to_stand_alone() -> None:
+    assert where("a 7 km walk", 7000, NUMBER) is None
+    assert found("a 7 km walk", 7, NUMBER)[0] == "7"
+
+
+def test_phone_numbers_written_with_brackets() -> None:
+    text = "call +1 (555) 123-4567 today"
+    assert found(text, "+1 555 123 4567") == ("+1 (555) 123-4567", False)

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from extractor.core.target import Target
+from extractor.jobs.records import RecordProcessor
+from extractor.testing import FakeModel
 from tests.e2e.test_cli import cli
 from tests.fakeserver import ChatRequest, FakeServer, Reply
 
@@ -70,3 +73,15 @@ def test_batch_lines_carry_spans_also_from_the_cache(server: FakeServer, tmp_pat
     assert lines[0]["spans"] == lines[1]["spans"] and lines[0]["spans"]
     first = lines[0]["spans"]["records[0].ref"]
     assert text[first["start"] : first["end"]] == lines[0]["data"]["records"][0]["ref"]
+
+
+def test_the_cache_tells_apart_answers_read_another_way() -> None:
+    ex = FakeModel().async_extractor()
+    target = Target.of(SCHEMA)
+
+    def key(**options: object) -> str:
+        return RecordProcessor(ex, target, options)._cache_key("some text")  # type: ignore[arg-type]
+
+    plain = key()
+    assert key(ground=True) == plain  # spans are looked up again on a hit
+    assert len({plain, key(require_grounding=True), key(chunk_size=5000), key(passes=2)}) == 4

@@ -205,8 +205,10 @@ def test_document_options_need_text_and_streams_refuse_them() -> None:
     ex = fake.extractor()
     with pytest.raises(ConfigurationError, match="pass it as text="):
         ex.extract(SCHEMA, messages=[{"role": "user", "content": "hi"}], passes=2)
-    with pytest.raises(ConfigurationError, match="streams read the text in one request"):
+    with pytest.raises(ConfigurationError, match=r"stream\(\) reads the text in one request"):
         ex.stream(SCHEMA, "text", chunk_size=100)
+    with pytest.raises(ConfigurationError, match="passes apply to extract"):
+        ex.stream_items(SCHEMA, "text", passes=2)
     assert fake.requests == []
 
 
@@ -228,3 +230,15 @@ def test_two_passes_over_a_short_text() -> None:
     assert result.chunks == 1 and len(fake.requests) == 2
     assert [r["ref"] for r in result.value["records"]] == [r.values["ref"] for r in doc.records]
     assert result.ungrounded == []
+
+
+def broken(seen: SeenRequest) -> Any:
+    raise RuntimeError("bug in the handler")
+
+
+def test_an_unexpected_error_in_a_chunk_stops_the_others() -> None:
+    doc = build(40_000)
+    fake = FakeModel(handler=broken)
+    with pytest.raises(RuntimeError, match="bug in the handler"):
+        fake.extractor().extract(SCHEMA, doc.text, chunk_size=4_000, chunk_concurrency=1)
+    assert len(fake.requests) == 1 < len(split_text(doc.text, 4_000))

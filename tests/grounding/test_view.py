@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from extractor.grounding import Span, ground, render_html
 
 
@@ -25,3 +27,13 @@ def test_overlapping_spans_share_marks() -> None:
     assert '<mark class="" title="a"><span class="label">a</span>New </mark>' in page
     assert '<mark class="fuzzy" title="a, b"><span class="label">b</span>York</mark>' in page
     assert '<mark class="fuzzy" title="b"> City</mark>' in page
+
+
+def test_typed_values_are_shown_by_path() -> None:
+    class Person(BaseModel):
+        name: str
+        city: str
+
+    page = render_html("Ada", [Person(name="Ada", city="Atlantis")], {"[0].name": Span(0, 3),
+                       "[0].city": None})  # fmt: skip
+    assert "<td>[0].city</td><td>Atlantis</td>" in page
