@@ -27,6 +27,7 @@ from collections.abc import (
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .core.options import DEFAULT_CONCURRENCY
 from .core.result import Extraction
 from .errors import ConfigurationError, ExtractionError
 
@@ -37,8 +38,6 @@ X = TypeVar("X")
 R = TypeVar("R")
 
 RecordInput = str | tuple[Any, str] | Mapping[str, Any]
-
-DEFAULT_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)

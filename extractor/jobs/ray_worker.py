@@ -39,10 +39,10 @@ from ..core.cost import Usage
 from ..core.options import CallOptions
 from ..core.target import Target
 from ..errors import JobAborted
+from ..wire.pool import ShardedTransport
 from ..wire.secret import Secret
 from .cache import Cache
 from .inputs import Record
-from .pool import ShardedTransport
 from .ratelimit import LimitedTransport
 from .ray_limits import ClusterLimits
 from .records import RecordOutcome, RecordProcessor, error_line
