@@ -14,10 +14,10 @@ budget is spent or the driver stopped the job, the rest of the batch comes back 
 record would hit (a bad key, no quota, an unknown model) stops the whole job the same way and is
 handed to the coordinator for the driver to report.
 
-With a cache, answers go to one `CacheActor` holding the sqlite file on the driver's machine:
-the answer is committed there before the row leaves the worker, so when a worker dies mid-batch
-and Ray Data runs the batch again elsewhere, the records already answered come from the cache,
-free.
+With a cache, answers go to one actor (`RemoteCache`) holding the sqlite file on the driver's
+machine: the answer is committed there before the row leaves the worker, so when a worker dies
+mid-batch and Ray Data runs the batch again elsewhere, the records already answered come from
+the cache, free.
 """
 
 from __future__ import annotations
