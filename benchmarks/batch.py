@@ -9,7 +9,7 @@ memory of ``extractor estimate`` on a huge input.
    command reaches at least 85% of the floor's throughput. Each round runs both back to back
    and the median of the rounds' ratios is reported, so a busy machine hurts both alike.
    For the record, a third figure: the same bare loop over httpx clients split into pools of
-   the size the command uses (extractor/pool.py says why it splits them).
+   the size the command uses (extractor/wire/pool.py says why it splits them).
 2. Peak resident memory of ``extractor estimate`` over a generated 1,000,000-line JSONL input
    (ru_maxrss of that command alone, from getrusage in a small launcher process), next to the
    baseline of a command that only imports the CLI. Target: under 200 MB.
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractor import Extractor  # noqa: E402
-from extractor.jobs.pool import SHARD_SIZE  # noqa: E402
+from extractor.wire.pool import SHARD_SIZE  # noqa: E402
 from tests.fakeserver import FakeServer  # noqa: E402
 
 SCHEMA = {

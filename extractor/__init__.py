@@ -7,11 +7,21 @@ The public API is what ``extractor.__all__`` and ``extractor.testing.__all__`` l
 tests/test_public_api.py). The subpackages (``core``, ``wire``, ``jobs``) and every other
 module are internal: importable, documented for contributors in docs/architecture.md, and
 free to change between releases.
+
+Only the errors, costs and results load with the package; every other public name loads on
+first use (`__getattr__` below). ``import extractor`` is then cheap for what needs no client
+(the pytest plugin, ``except extractor.ExtractionError``, the CLI's ``--help``), and
+``from extractor import Extractor`` loads the client without the stream machinery,
+``extract_many``, the lenient parser, asyncio, tenacity or jsonschema, which load when a call
+first needs them.
 """
 
-from .client import AsyncExtractor, Extractor, ExtractorOptions
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .core.cost import Cost, Price, Usage
-from .core.options import CallOptions
 from .core.result import Attempt, ChunkFailure, Conflict, Extraction, Span
 from .errors import (
     APIConnectionError,
@@ -37,21 +47,46 @@ from .errors import (
     TruncatedError,
     ValidationFailed,
 )
-from .grounding import inferred, render_html
-from .many import RecordResult
-from .parse import loads
-from .streaming import (
-    AsyncExtractionStream,
-    Done,
-    ExtractionStream,
-    ItemEvent,
-    ItemInvalid,
-    ItemReady,
-    Restart,
-    Snapshot,
-    StreamEvent,
-)
 from .wire.rules import ModelRules
+
+if TYPE_CHECKING:
+    from .client import AsyncExtractor, Extractor, ExtractorOptions
+    from .core.options import CallOptions
+    from .grounding import inferred, render_html
+    from .many import RecordResult
+    from .parse import loads
+    from .streaming import (
+        AsyncExtractionStream,
+        Done,
+        ExtractionStream,
+        ItemEvent,
+        ItemInvalid,
+        ItemReady,
+        Restart,
+        Snapshot,
+        StreamEvent,
+    )
+
+#: Public names loaded on first use, and the module each comes from.
+_LAZY = {
+    "AsyncExtractor": ".client",
+    "Extractor": ".client",
+    "ExtractorOptions": ".client",
+    "CallOptions": ".core.options",
+    "inferred": ".grounding",
+    "render_html": ".grounding",
+    "RecordResult": ".many",
+    "loads": ".parse",
+    "AsyncExtractionStream": ".streaming",
+    "Done": ".streaming",
+    "ExtractionStream": ".streaming",
+    "ItemEvent": ".streaming",
+    "ItemInvalid": ".streaming",
+    "ItemReady": ".streaming",
+    "Restart": ".streaming",
+    "Snapshot": ".streaming",
+    "StreamEvent": ".streaming",
+}
 
 __all__ = [
     "APIConnectionError",
@@ -103,3 +138,16 @@ __all__ = [
     "loads",
     "render_html",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'extractor' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -619,9 +619,9 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from .jobs.inputs import count_records
     from .jobs.local import Job
     from .jobs.lock import JobLock
-    from .jobs.pool import ShardedTransport
     from .jobs.progress import make_reporter
     from .jobs.ratelimit import LimitedTransport, RateLimiter
+    from .wire.pool import ShardedTransport
 
     target = load_schema(args.schema)
     output: Path = args.output

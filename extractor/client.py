@@ -8,40 +8,35 @@ instead. The two classes differ only in the I/O calls.
 
 from __future__ import annotations
 
-import asyncio
+import copy
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import httpx
 from typing_extensions import Self, Unpack
 
-from . import many
 from .core.cost import Price
 from .core.document import DOCUMENT_OPTIONS, ChunkJob, DocumentCall, plan_document
-from .core.document_stream import ItemsDocument
 from .core.loop import ExtractionLoop
-from .core.options import CallOptions, DefaultOptions, check_options
+from .core.options import DEFAULT_CONCURRENCY, CallOptions, DefaultOptions, check_options
 from .core.plan import Plan, Planner
 from .core.result import Attempt, Extraction
-from .core.session import ItemEvent, StreamEvent, StreamSession
-from .core.target import list_target
 from .errors import ConfigurationError, ExtractionError
-from .many import DEFAULT_CONCURRENCY, RecordInput, RecordResult
-from .streaming import (
-    AsyncExtractionStream,
-    ExtractionStream,
-    drive,
-    drive_async,
-    drive_chunks,
-    drive_chunks_async,
-)
 from .wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES, Endpoint
+from .wire.pool import default_async_client
 from .wire.retry import RetryPolicy
 from .wire.rules import ModelRules
 from .wire.send import AsyncSender, Sender
+
+if TYPE_CHECKING:
+    # Streams and extract_many are imported when first used: a plain `extract` needs neither
+    # them nor asyncio, and `import extractor` stays light (issue 15).
+    from .core.document_stream import ItemsDocument
+    from .core.session import ItemEvent, StreamEvent, StreamSession
+    from .many import RecordInput, RecordResult
+    from .streaming import AsyncExtractionStream, ExtractionStream
 
 __all__ = ["AsyncExtractor", "Extractor", "ExtractorOptions"]
 
@@ -148,8 +143,9 @@ class _ExtractorBase:
     def request_body(
         self, target: Any, text: str | None = None, **options: Unpack[CallOptions]
     ) -> dict[str, Any]:
-        """The exact JSON body the first request of this call would send."""
-        return self.planner.plan(target, text, options).template.body()
+        """The exact JSON body the first request of this call would send (a copy: the
+        planner shares its parts between calls)."""
+        return copy.deepcopy(self.planner.plan(target, text, options).template.body())
 
     def _refuse(self, options: CallOptions, names: Iterable[str]) -> None:
         refused = sorted(set(names) & {**self.planner.defaults, **options}.keys())
@@ -163,6 +159,9 @@ class _ExtractorBase:
         self, item: Any, text: str | None, options: CallOptions
     ) -> ItemsDocument | None:
         """``stream_items`` over a text in chunks, or None when it is read in one request."""
+        from .core.document_stream import ItemsDocument
+        from .core.target import list_target
+
         self._refuse(options, DOCUMENT_OPTIONS - _ITEM_STREAM_OPTIONS)
         target, validator = list_target(item)
         document = plan_document(self.planner, target, text, options)
@@ -180,6 +179,9 @@ class _ExtractorBase:
         items: bool = False,
         partial_strings: bool = False,
     ) -> StreamSession:
+        from .core.session import StreamSession
+        from .core.target import list_target
+
         self._refuse(options, DOCUMENT_OPTIONS - (_ITEM_STREAM_OPTIONS if items else set()))
         validator = None
         if items:
@@ -272,6 +274,8 @@ class Extractor(_ExtractorBase):
                 except ExtractionError as exc:
                     job.fail(exc)
 
+        from concurrent.futures import ThreadPoolExecutor  # only long texts need threads
+
         pool = ThreadPoolExecutor(max_workers=document.concurrency)
         try:
             for future in [pool.submit(run, job) for job in document.jobs]:
@@ -293,6 +297,8 @@ class Extractor(_ExtractorBase):
         """Snapshots of the value while the model writes it, then the validated value: see
         `extractor.streaming`. Use it in a ``with`` block so that stopping early closes the
         connection."""
+        from .streaming import ExtractionStream, drive
+
         session = self._session(target, text, options, partial_strings=partial_strings)
         return ExtractionStream(session.loop, drive(self.sender, session))
 
@@ -301,6 +307,8 @@ class Extractor(_ExtractorBase):
     ) -> ExtractionStream[ItemEvent[T], list[T]]:
         """Each element of a list of ``item`` as soon as it is complete and validated; over
         a long text, chunk by chunk (see `extractor.core.document_stream`)."""
+        from .streaming import ExtractionStream, drive, drive_chunks
+
         document = self._items_document(item, text, options)
         if document is not None:
             return ExtractionStream(document.document, drive_chunks(self.sender, document))
@@ -335,6 +343,8 @@ class Extractor(_ExtractorBase):
     ) -> Iterator[RecordResult[Any]]:
         """Extract from many records, ``concurrency`` at a time; yields each record's result
         (value or error, with its id) as it finishes. See `extractor.many`."""
+        from . import many
+
         self.planner.check(options, "extract_many()")
 
         def one(text: str) -> Extraction[Any]:
@@ -364,13 +374,15 @@ class AsyncExtractor(_ExtractorBase):
         base_url: str | None = None,
         *,
         http_client: httpx.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         **options: Unpack[ExtractorOptions],
     ) -> None:
+        import asyncio
+
         super().__init__(model, api_key, base_url, options)
         self._owns_client = http_client is None
-        client = http_client or httpx.AsyncClient(timeout=self.timeout)
-        self.sender = AsyncSender(client, self._endpoint, self._policy, sleep)
+        client = http_client or default_async_client(self.timeout)
+        self.sender = AsyncSender(client, self._endpoint, self._policy, sleep or asyncio.sleep)
 
     @overload
     async def extract(
@@ -413,6 +425,8 @@ class AsyncExtractor(_ExtractorBase):
                 completion = await self.sender.send(body)
                 duration = time.perf_counter() - started
                 if loop.is_heavy(completion):  # other tasks and signals keep running meanwhile
+                    import asyncio  # not loaded by `import extractor`: sync code never needs it
+
                     done = await asyncio.to_thread(loop.receive, completion, duration=duration)
                 else:
                     done = loop.receive(completion, duration=duration)
@@ -424,6 +438,8 @@ class AsyncExtractor(_ExtractorBase):
 
     async def _extract_document(self, document: DocumentCall[Any]) -> Extraction[Any]:
         """The chunks of a long text, ``document.concurrency`` at a time, then their merge."""
+        import asyncio
+
         slots = asyncio.Semaphore(document.concurrency)
 
         async def run(job: ChunkJob) -> None:
@@ -454,6 +470,8 @@ class AsyncExtractor(_ExtractorBase):
         """Snapshots of the value while the model writes it, then the validated value: see
         `extractor.streaming`. Use it in an ``async with`` block so that stopping early closes
         the connection."""
+        from .streaming import AsyncExtractionStream, drive_async
+
         session = self._session(target, text, options, partial_strings=partial_strings)
         return AsyncExtractionStream(session.loop, drive_async(self.sender, session))
 
@@ -462,6 +480,8 @@ class AsyncExtractor(_ExtractorBase):
     ) -> AsyncExtractionStream[ItemEvent[T], list[T]]:
         """Each element of a list of ``item`` as soon as it is complete and validated; over
         a long text, chunk by chunk."""
+        from .streaming import AsyncExtractionStream, drive_async, drive_chunks_async
+
         document = self._items_document(item, text, options)
         if document is not None:
             events = drive_chunks_async(self.sender, document)
@@ -497,6 +517,8 @@ class AsyncExtractor(_ExtractorBase):
     ) -> AsyncIterator[RecordResult[Any]]:
         """``async for`` over each record's result as it finishes, ``concurrency`` at a time.
         See `extractor.many`."""
+        from . import many
+
         self.planner.check(options, "extract_many()")
 
         async def one(text: str) -> Extraction[Any]:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from .core.cost import Cost, Usage
+from .core.options import DEFAULT_CONCURRENCY
 from .core.result import Attempt, Extraction
 from .errors import ConfigurationError, ExtractionError
 
@@ -39,8 +40,6 @@ X = TypeVar("X")
 R = TypeVar("R")
 
 RecordInput = str | tuple[Any, str] | Mapping[str, Any]
-
-DEFAULT_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,9 @@ The drivers run the chunks' jobs concurrently and drive each loop exactly as a p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ChunkFailed, ConfigurationError, ExtractionError, ValidationFailed
-from ..grounding import Chunk, ChunkValue, Merged, merge, split_text
 from . import prompt
 from .cost import Cost, Usage
 from .loop import ExtractionLoop
@@ -42,6 +41,9 @@ from .schema import render
 from .target import Target
 from .tokens import estimate_tokens
 from .validate import Invalid
+
+if TYPE_CHECKING:
+    from ..grounding import Chunk, ChunkValue, Merged
 
 __all__ = [
     "DEFAULT_CHUNK_CONCURRENCY",
@@ -84,6 +86,10 @@ def plan_document(
     resolved = Target.of(target)
     if size is None:
         size = _automatic_size(planner, resolved, text, options)
+        if size is None and passes == 1:
+            return None  # the text fits in one request: a plain call
+    from ..grounding import split_text  # a plain call (the text fits) never loads grounding
+
     chunks = split_text(text, size or max(len(text), 2), overlap=options.get("chunk_overlap"))
     if len(chunks) == 1 and passes == 1:
         return None
@@ -129,6 +135,8 @@ class ChunkJob:
         if self.loops:
             done = self.loops[-1]
             assert done.grounding is not None, "a chunk's loop always grounds its answer"
+            from ..grounding import ChunkValue
+
             self.parts.append(
                 ChunkValue(done.data, done.grounding.spans, self.chunk.start, self.chunk.index)
             )
@@ -216,6 +224,8 @@ class DocumentCall(Generic[T]):
         partial: Extraction[T] | None = None
         invalid: ValidationFailed | None = None
         if parts:
+            from ..grounding import merge
+
             merged = merged or merge(parts)
             try:
                 value = self.target.validate(

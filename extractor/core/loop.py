@@ -19,7 +19,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import (
     BadRequestError,
@@ -31,8 +31,6 @@ from ..errors import (
     TruncatedError,
     ValidationFailed,
 )
-from ..grounding import Grounding, TextIndex, ungrounded_details
-from ..parse import parse
 from . import prompt
 from .completion import Completion
 from .cost import Cost, Usage
@@ -40,6 +38,9 @@ from .plan import Budget, Plan
 from .result import Attempt, Extraction
 from .tokens import estimate_tokens
 from .validate import Invalid
+
+if TYPE_CHECKING:
+    from ..grounding import Grounding, TextIndex
 
 __all__ = ["ECHO_LIMIT", "MAX_REPORTED", "ExtractionLoop", "cut_answer"]
 
@@ -164,6 +165,9 @@ class ExtractionLoop(Generic[T]):
     def _ground(self, content: str) -> None:
         """Find the answer's values in the source text; with ``require_grounding``, those not
         found reject the answer like validation errors, so that the re-ask names them."""
+        from ..grounding import TextIndex, ungrounded_details  # only grounded calls need them
+        from ..parse import parse
+
         self.data = self.target.unwrap_data(self._mode.prepare(parse(content).value, self.target))
         if self._index is None:
             self._index = TextIndex(self.plan.source or "")
@@ -183,6 +187,8 @@ class ExtractionLoop(Generic[T]):
             except Invalid as invalid:
                 if invalid.is_json:
                     raise _Rejected(invalid.details) from None
+        from ..parse import parse  # the lenient parser loads with the first answer that needs it
+
         try:
             parsed = parse(content)
         except ParseError as exc:

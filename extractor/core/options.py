@@ -7,7 +7,6 @@ saw (``temprature=0.2``), naming the closest valid option instead of ignoring it
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -16,7 +15,10 @@ from typing_extensions import TypedDict
 from ..errors import ConfigurationError
 from .modes import ModeName
 
-__all__ = ["CALL_OPTIONS", "CallOptions", "DefaultOptions", "check_options"]
+__all__ = ["CALL_OPTIONS", "DEFAULT_CONCURRENCY", "CallOptions", "DefaultOptions", "check_options"]
+
+#: Records in flight at once in ``extract_many``.
+DEFAULT_CONCURRENCY = 8
 
 
 class DefaultOptions(TypedDict, total=False):
@@ -61,10 +63,13 @@ CALL_OPTIONS: frozenset[str] = frozenset(CallOptions.__annotations__) | frozense
 def check_options(given: Iterable[str], valid: Iterable[str], where: str) -> None:
     """Raise `ConfigurationError` for the first name in ``given`` that is not ``valid``,
     suggesting the closest valid name."""
-    valid = sorted(valid)
+    known = valid if isinstance(valid, (set, frozenset)) else frozenset(valid)
     for name in given:
-        if name in valid:
+        if name in known:
             continue
-        close = difflib.get_close_matches(name, valid, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"valid options: {', '.join(valid)}."
+        import difflib  # only a misspelt option needs it
+
+        names = sorted(known)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"valid options: {', '.join(names)}."
         raise ConfigurationError(f"{where} got an unknown option {name!r}: {hint}")

@@ -5,17 +5,22 @@ every call) and turns one call's arguments into a `Plan`: the target, the reques
 the re-ask and spending limits, the price. The drivers ask it for plans; the extraction loop
 and the stream session run them. It does no I/O, so it serves sync and async drivers, the
 batch runners and tests alike (``extractor.planner.plan(Person, text)``).
+
+Calls without options of their own (the common case in services and batch jobs) of the same
+target differ only in their text, so their plan is made once per target and reused with each
+call's text: no options merged, no system message or parameters rebuilt. The configuration is
+fixed when the planner is made, so a kept plan never goes stale.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from ..errors import ConfigurationError
-from ..wire.body import RequestTemplate, build_template
+from ..wire.body import RequestTemplate, base_template
 from ..wire.rules import ModelRules
 from .cost import Price, PriceTable
 from .options import CALL_OPTIONS, CallOptions, DefaultOptions, check_options
@@ -25,6 +30,9 @@ from .target import Target
 __all__ = ["Budget", "Plan", "Planner"]
 
 T = TypeVar("T")
+
+#: Targets whose plan without per-call options is kept; past that, the kept ones are dropped.
+_KEPT_PLANS = 256
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class Planner:
         self.defaults: DefaultOptions = defaults or DefaultOptions()
         self._price = price
         self._prices = PriceTable(prices, host=host, fallback=fallback_price)
+        self._plans: dict[Target[Any], Plan[Any]] = {}
 
     def price_for(self, model: str) -> Price | None:
         """The price used for ``model``: the extractor's ``price=``, else the price table
@@ -92,9 +101,29 @@ class Planner:
 
     def plan(self, target: Any, text: str | None, call: CallOptions) -> Plan[Any]:
         """The plan of one call of ``target`` over ``text`` with the call's options."""
-        options = self.options(call)
+        if call:
+            base = self._base_plan(Target.of(target), self.options(call))
+        else:
+            resolved = Target.of(target)
+            base = self._plans.get(resolved) or self._keep(resolved)
+        if base.ground and text is None:
+            raise ConfigurationError(
+                "ground=True and require_grounding=True look values up in the text: pass the "
+                "source as text= (values read from messages= cannot be traced)."
+            )
+        return replace(base, template=base.template.with_source(text), source=text)
+
+    def _keep(self, target: Target[Any]) -> Plan[Any]:
+        base = self._base_plan(target, self.options({}))
+        if len(self._plans) >= _KEPT_PLANS:
+            self._plans.clear()  # rare (that many targets), and safe from any thread
+        self._plans[target] = base
+        return base
+
+    def _base_plan(self, resolved: Target[Any], options: CallOptions) -> Plan[Any]:
+        """The plan of a call with ``options`` (defaults included), before its source text
+        is added."""
         model = options.get("model") or self.model
-        resolved = Target.of(target)
         price = self.price_for(model)
         max_cost = options.get("max_cost")
         if max_cost is not None and price is None:
@@ -103,15 +132,9 @@ class Planner:
                 "pass price=Price(input=..., output=..., currency=...) or prices={model: "
                 'Price(...)} to the extractor, or set EXTRACTOR_PRICE (e.g. "1.80/15.00 CNY").'
             )
-        ground = bool(options.get("ground") or options.get("require_grounding"))
-        if ground and text is None:
-            raise ConfigurationError(
-                "ground=True and require_grounding=True look values up in the text: pass the "
-                "source as text= (values read from messages= cannot be traced)."
-            )
         return Plan(
             target=resolved,
-            template=build_template(resolved, text, options, self.rules_for(model), model),
+            template=base_template(resolved, options, self.rules_for(model), model),
             model=model,
             max_retries=options.get("max_retries", self.max_retries),
             strict=options.get("strict"),
@@ -123,8 +146,7 @@ class Planner:
             ),
             retry_truncated=options.get("retry_truncated", False),
             on_attempt=self.on_attempt,
-            source=text,
-            ground=ground,
+            ground=bool(options.get("ground") or options.get("require_grounding")),
             require_grounding=bool(options.get("require_grounding")),
             input_tokens=self.rules_for(model).input_tokens,
         )

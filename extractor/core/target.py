@@ -13,15 +13,16 @@ import re
 from functools import cached_property, lru_cache
 from os import PathLike
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, get_args, get_origin
 
-import jsonschema
 import pydantic
 
 from ..errors import ConfigurationError
-from ..grounding import Grounding, TextIndex, ground
 from . import schema as schemas
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
+
+if TYPE_CHECKING:
+    from ..grounding import Grounding, TextIndex
 
 __all__ = ["WRAPPER_KEY", "Target", "list_target"]
 
@@ -114,6 +115,8 @@ class Target(Generic[T]):
     def ground(self, data: Any, text: str | TextIndex) -> Grounding:
         """Where the values of ``data`` (plain data of the caller's value, unwrapped) are
         written in ``text``."""
+        from ..grounding import ground  # grounding loads with the first call that asks for it
+
         return ground(data, self.value_schema, text, root=self.schema)
 
     def unwrap_data(self, data: Any) -> Any:
@@ -203,6 +206,8 @@ def _target_from_schema_text(text: str) -> Target[Any]:
 
 
 def _build_from_schema(schema: dict[str, Any], *, default_name: str | None) -> Target[Any]:
+    import jsonschema  # only JSON Schema targets need it: loaded on first use
+
     cls = jsonschema.validators.validator_for(schema)
     try:
         cls.check_schema(schema)

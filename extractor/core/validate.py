@@ -11,16 +11,15 @@ patterns are matched in bounded time (`extractor.core.patterns`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import jsonschema
 import pydantic
-from jsonschema.protocols import Validator
 
 from . import patterns
 from .result import ErrorDetail, format_path
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 __all__ = [
     "Invalid",
@@ -94,7 +93,10 @@ class JSONSchemaValidator:
     time; returns the data unchanged."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        cls = _bounded(jsonschema.validators.validator_for(schema))
+        # loaded by the first JSON Schema target, not by `import extractor`
+        from .schema_patterns import bounded_validator_class
+
+        cls = bounded_validator_class(schema)
         self._validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 
     def validate_python(self, data: Any, *, strict: bool | None, context: Any) -> Any:
@@ -122,84 +124,3 @@ def _cut(message: str, limit: int = 300) -> str:
     """jsonschema quotes the whole offending value in its messages (a megabyte string, a
     thousand-item list): enough of it to recognise goes in the re-ask and the errors file."""
     return message if len(message) <= limit else message[: limit - 1] + "…"
-
-
-# -- jsonschema's pattern keywords, matched with `patterns.search` -----------------------------
-# jsonschema calls ``re.search`` in these three keywords; each is replaced by the same
-# rule over a matcher that cannot run away.
-
-_Errors = Iterator[jsonschema.ValidationError]
-
-
-@lru_cache(maxsize=16)
-def _bounded(cls: type[Validator]) -> type[Validator]:
-    extended: type[Validator] = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
-        cls,
-        {
-            "pattern": _pattern,
-            "patternProperties": _pattern_properties,
-            "additionalProperties": _additional_properties,
-        },
-    )
-    return extended
-
-
-def _matches(pattern: str, text: str) -> bool | None:
-    """Whether ``pattern`` matches ``text``; None when it could not be told in time."""
-    try:
-        return patterns.search(pattern, text)
-    except patterns.PatternTimeout:
-        return None
-
-
-def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> _Errors:
-    if not validator.is_type(instance, "string"):
-        return
-    matched = _matches(pattern, instance)
-    if matched is None:
-        yield jsonschema.ValidationError(
-            f"{instance[:80]!r} could not be checked against {pattern!r} in time (the pattern "
-            "backtracks); write a value that plainly matches it"
-        )
-    elif not matched:
-        yield jsonschema.ValidationError(f"{instance[:200]!r} does not match {pattern!r}")
-
-
-def _pattern_properties(
-    validator: Any, properties: Mapping[str, Any], instance: Any, schema: Any
-) -> _Errors:
-    if not validator.is_type(instance, "object"):
-        return
-    for pattern, subschema in properties.items():
-        for name, value in instance.items():
-            if _matches(pattern, name):
-                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
-
-
-def _additional_properties(
-    validator: Any, additional: Any, instance: Any, schema: Mapping[str, Any]
-) -> _Errors:
-    if not validator.is_type(instance, "object"):
-        return
-    known = schema.get("properties", {})
-    name_patterns = list(schema.get("patternProperties", {}))
-    extras = [
-        name
-        for name in instance
-        if name not in known and not any(_matches(p, name) for p in name_patterns)
-    ]
-    if validator.is_type(additional, "object"):
-        for name in extras:
-            yield from validator.descend(instance[name], additional, path=name)
-    elif additional is False and extras:
-        listed = ", ".join(repr(name) for name in sorted(extras))
-        if name_patterns:
-            yield jsonschema.ValidationError(
-                f"{listed} {'does' if len(extras) == 1 else 'do'} not match any of the "
-                f"regexes: {', '.join(repr(p) for p in sorted(name_patterns))}"
-            )
-        else:
-            yield jsonschema.ValidationError(
-                f"Additional properties are not allowed ({listed} "
-                f"{'was' if len(extras) == 1 else 'were'} unexpected)"
-            )

@@ -205,6 +205,7 @@ class WorkerLimits:
     async def admit(self) -> bool:
         """May a new record start? Once refused, never again: a job does not restart."""
         if self._stopped:
+            await self.flush()
             return False
         usage, cost = self._take()
         pause: float | None = await self._limits.actor.admit.remote(usage, cost)
@@ -222,7 +223,7 @@ class WorkerLimits:
             self._cost = (self._cost or Decimal(0)) + cost
 
     async def flush(self) -> None:
-        """Report what is still unreported (at the end of a batch)."""
+        """Report what is still unreported, when no admission is about to carry it."""
         usage, cost = self._take()
         if usage != Usage() or cost is not None:
             await self._limits.actor.settle.remote(usage, cost)

@@ -14,10 +14,10 @@ budget is spent or the driver stopped the job, the rest of the batch comes back 
 record would hit (a bad key, no quota, an unknown model) stops the whole job the same way and is
 handed to the coordinator for the driver to report.
 
-With a cache, answers go to one `CacheActor` holding the sqlite file on the driver's machine:
-the answer is committed there before the row leaves the worker, so when a worker dies mid-batch
-and Ray Data runs the batch again elsewhere, the records already answered come from the cache,
-free.
+With a cache, answers go to one actor (`RemoteCache`) holding the sqlite file on the driver's
+machine: the answer is committed there before the row leaves the worker, so when a worker dies
+mid-batch and Ray Data runs the batch again elsewhere, the records already answered come from
+the cache, free.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ from ..core.cost import Usage
 from ..core.options import CallOptions
 from ..core.target import Target
 from ..errors import JobAborted
+from ..wire.pool import ShardedTransport
 from ..wire.secret import Secret
 from .cache import Cache
 from .inputs import Record
-from .pool import ShardedTransport
 from .ratelimit import LimitedTransport
 from .ray_limits import ClusterLimits
 from .records import RecordOutcome, RecordProcessor, error_line
@@ -168,6 +168,7 @@ class ExtractWorker:
             extractor, Target.of(spec.target), spec.options, cache=cache
         )
         self._slots: asyncio.Semaphore | None = None
+        self._waiting = 0  # records waiting for a slot
 
     async def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         if self._slots is None:  # created here, in the event loop Ray runs batches in
@@ -177,7 +178,6 @@ class ExtractWorker:
         rows = await asyncio.gather(
             *(self._one(record_id, text) for record_id, text in zip(ids, texts, strict=True))
         )
-        await self.limits.flush()
         columns: dict[str, list[Any]] = {self.spec.id_column: ids}
         for name in RESULT_COLUMNS:
             columns[name] = [row[name] for row in rows]
@@ -185,7 +185,9 @@ class ExtractWorker:
 
     async def _one(self, record_id: Any, text: Any) -> dict[str, Any]:
         assert self._slots is not None
+        self._waiting += 1
         async with self._slots:
+            self._waiting -= 1
             if not await self.limits.admit():
                 return _not_started()
             try:
@@ -194,6 +196,10 @@ class ExtractWorker:
                 await self.limits.abort(aborted.error)
                 return _not_started()
             self.limits.spent(outcome.usage, outcome.cost)
+            if not self._waiting:
+                # No record is about to be admitted and carry this spend along: report it now,
+                # so the budget never waits for it.
+                await self.limits.flush()
             return _row(outcome)
 
 

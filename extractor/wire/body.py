@@ -19,7 +19,7 @@ from ..core.target import Target
 from ..errors import ConfigurationError
 from .rules import ModelRules
 
-__all__ = ["RequestTemplate", "build_template"]
+__all__ = ["RequestTemplate", "base_template"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,16 @@ class RequestTemplate:
     mode: OutputMode
     target: Target[Any]
     token_param: str
+
+    def with_source(self, text: str | None) -> RequestTemplate:
+        """This request with ``text`` as its source (a user message of its own), checking
+        that there is something to extract from."""
+        if text is None:
+            if len(self.messages) < 2:  # the system message alone
+                raise ConfigurationError("nothing to extract from: pass text and/or messages.")
+            return self
+        source = {"role": "user", "content": prompt.source_message(text)}
+        return replace(self, messages=(*self.messages, source))
 
     def body(self, extra_messages: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
         return {**self.params, "messages": [*self.messages, *extra_messages]}
@@ -49,22 +59,22 @@ class RequestTemplate:
         return self.mode.reask(answer, feedback, self.target)
 
 
-def build_template(
-    target: Target[Any], text: str | None, options: CallOptions, rules: ModelRules, model: str
+def base_template(
+    target: Target[Any], options: CallOptions, rules: ModelRules, model: str
 ) -> RequestTemplate:
+    """The request of a call before its source text is added: the same for every call with
+    the same options, so the planner can keep it (`RequestTemplate.with_source`)."""
     mode = output_mode(options.get("mode", "json"))
-    user_messages = [dict(message) for message in options.get("messages", ())]
-    if text is None and not user_messages:
-        raise ConfigurationError("nothing to extract from: pass text and/or messages.")
-    if text is not None:
-        user_messages.append({"role": "user", "content": prompt.source_message(text)})
     system = prompt.system_message(
         target,
         mode=mode,
         instructions=options.get("instructions"),
         examples=options.get("examples", ()),
     )
-    messages = ({"role": "system", "content": system}, *user_messages)
+    messages = (
+        {"role": "system", "content": system},
+        *(dict(message) for message in options.get("messages", ())),
+    )
     return RequestTemplate(
         messages=messages,
         params=_params(target, options, rules, model, mode),

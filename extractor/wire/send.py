@@ -9,22 +9,29 @@ response); the `RetryPolicy` decides when the same request is sent again. `Sende
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from ..core.completion import Completion
+from ..errors import APIError
 from .endpoint import Endpoint
-from .retry import RetryPolicy
+from .retry import RetryPolicy, areplaying, is_retryable, replaying
+
+if TYPE_CHECKING:
+    from tenacity import Retrying
 
 __all__ = ["AsyncSender", "Sender", "is_event_stream"]
+
+R = TypeVar("R")
 
 
 class Sender:
     """Sends request bodies with a sync ``httpx.Client``.
 
-    tenacity keeps each call's state thread-locally, so one ``Retrying`` serves every call,
-    from any thread.
+    tenacity keeps each call's state thread-locally, so one ``Retrying`` serves every retried
+    call, from any thread.
     """
 
     def __init__(
@@ -36,16 +43,31 @@ class Sender:
     ) -> None:
         self.client = client
         self.endpoint = endpoint
-        self._retrying = policy.retrying(sleep)
+        self._policy = policy
+        self._sleep = sleep
 
     def send(self, body: dict[str, Any]) -> Completion:
         """The completion the API answers ``body`` with, retried as the policy says."""
-        return self._retrying(self._send_once, body)
+        return self._retried(self._send_once, body)
 
     def open_stream(self, body: dict[str, Any]) -> httpx.Response:
         """An open streamed response to ``body`` (read whole when it is not an event stream);
         error statuses raise their typed error, retried as the policy says."""
-        return self._retrying(self._open_once, body)
+        return self._retried(self._open_once, body)
+
+    def _retried(self, attempt: Callable[[dict[str, Any]], R], body: dict[str, Any]) -> R:
+        """``attempt(body)``, handed to tenacity only after a retryable failure."""
+        try:
+            return attempt(body)
+        except APIError as exc:
+            if not is_retryable(exc):
+                raise
+            failure = exc
+        return self._retrying(replaying(failure, attempt), body)
+
+    @cached_property
+    def _retrying(self) -> Retrying:
+        return self._policy.retrying(self._sleep)
 
     def iter_bytes(self, response: httpx.Response) -> Iterator[bytes]:
         """The body as it arrives, up to the endpoint's ``max_response_bytes``."""
@@ -110,17 +132,27 @@ class AsyncSender:
 
     async def send(self, body: dict[str, Any]) -> Completion:
         """The completion the API answers ``body`` with, retried as the policy says."""
-        # Concurrent tasks share a thread, so each call needs its own AsyncRetrying.
-        retrying = self._policy.async_retrying(self._sleep)
-        completion: Completion = await retrying(self._send_once, body)
-        return completion
+        return await self._retried(self._send_once, body)
 
     async def open_stream(self, body: dict[str, Any]) -> httpx.Response:
         """An open streamed response to ``body`` (read whole when it is not an event stream);
         error statuses raise their typed error, retried as the policy says."""
+        return await self._retried(self._open_once, body)
+
+    async def _retried(
+        self, attempt: Callable[[dict[str, Any]], Awaitable[R]], body: dict[str, Any]
+    ) -> R:
+        """``await attempt(body)``, handed to tenacity only after a retryable failure."""
+        try:
+            return await attempt(body)
+        except APIError as exc:
+            if not is_retryable(exc):
+                raise
+            failure = exc
+        # Concurrent tasks share a thread, so each retried call needs its own AsyncRetrying.
         retrying = self._policy.async_retrying(self._sleep)
-        response: httpx.Response = await retrying(self._open_once, body)
-        return response
+        result: R = await retrying(areplaying(failure, attempt), body)
+        return result
 
     async def iter_bytes(self, response: httpx.Response) -> AsyncIterator[bytes]:
         """The body as it arrives, up to the endpoint's ``max_response_bytes``."""

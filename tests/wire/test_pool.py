@@ -6,8 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
+from pydantic import BaseModel
 
-from extractor.jobs.pool import ShardedTransport
+from extractor import AsyncExtractor
+from extractor.wire.pool import DEFAULT_CONNECTIONS, ShardedTransport
+from tests.fakeserver import FakeServer
+
+
+class Person(BaseModel):
+    name: str
+    age: int
 
 
 async def test_requests_go_to_the_least_busy_shard_and_free_it_when_closed() -> None:
@@ -61,3 +69,36 @@ def test_shard_sizes_cover_the_connections() -> None:
     sizes.clear()
     ShardedTransport(10, make=make)
     assert sizes == [5, 5]
+
+
+def test_an_async_extractor_s_own_client_shards_its_pool(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    client = AsyncExtractor(api_key="k").sender.client
+    assert isinstance(client._transport, ShardedTransport)
+    assert sum(pool_size(shard) for shard in client._transport._shards) >= DEFAULT_CONNECTIONS
+
+
+def test_a_proxy_in_the_environment_keeps_httpx_s_own_transport(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    client = AsyncExtractor(api_key="k").sender.client
+    assert not isinstance(client._transport, ShardedTransport)
+    assert any(transport is not None for transport in client._mounts.values())
+
+
+def test_a_given_client_is_used_as_is() -> None:
+    mine = httpx.AsyncClient()
+    assert AsyncExtractor(api_key="k", http_client=mine).sender.client is mine
+
+
+async def test_many_concurrent_calls_over_the_default_client() -> None:
+    with FakeServer(latency=0.01) as server:
+        async with AsyncExtractor(api_key="k", base_url=server.base_url) as ex:
+            texts = [f"rec-{i} name: P{i}, age: {i}" for i in range(40)]
+            people = await asyncio.gather(*(ex.extract(Person, text) for text in texts))
+    assert [p.age for p in people] == list(range(40))
+
+
+def pool_size(transport: httpx.AsyncBaseTransport) -> int:
+    assert isinstance(transport, httpx.AsyncHTTPTransport)
+    return transport._pool._max_connections

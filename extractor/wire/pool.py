@@ -1,4 +1,4 @@
-"""Connections for a batch job: several small httpx pools instead of one large one.
+"""Connections for many concurrent calls: several small httpx pools instead of one large one.
 
 httpcore's connection pool checks every pooled connection (a socket poll each) every time a
 request is queued or finished, so its CPU cost per request grows with the pool's size; at 32
@@ -7,19 +7,35 @@ machine, about 70 requests/s where the latency allows 640; see encode/httpcore#9
 the same number of connections over pools of at most ``SHARD_SIZE`` keeps each scan short:
 the job still has ``concurrency`` connections, and each request goes to the pool with the
 fewest requests in flight.
+
+Batch jobs size it to their concurrency; an `AsyncExtractor` that creates its own client uses
+it too (`default_async_client`), with as many connections as httpx's default pool allows, so
+that a service making many calls at once gets the benefit without knowing about it.
 """
 
 from __future__ import annotations
 
 import ssl
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
 import httpx
 
-__all__ = ["SHARD_SIZE", "ShardedTransport"]
+__all__ = ["DEFAULT_CONNECTIONS", "SHARD_SIZE", "ShardedTransport", "default_async_client"]
 
 SHARD_SIZE = 8
+#: httpx's default ``max_connections``: the default client allows as many as before.
+DEFAULT_CONNECTIONS = 100
+
+
+def default_async_client(timeout: httpx.Timeout | float) -> httpx.AsyncClient:
+    """The client of an `AsyncExtractor` given none: sharded pools, unless the environment
+    names a proxy (httpx applies ``HTTPS_PROXY`` and friends only to a client whose transport
+    it builds itself, so then it does)."""
+    if urllib.request.getproxies():
+        return httpx.AsyncClient(timeout=timeout)
+    return httpx.AsyncClient(timeout=timeout, transport=ShardedTransport(DEFAULT_CONNECTIONS))
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
