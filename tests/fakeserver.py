@@ -145,7 +145,7 @@ class Bill:
 Handler = Callable[[ChatRequest], Reply]
 KeyFunc = Callable[[dict[str, Any]], str]
 
-_RECORD_KEY = re.compile(r"\brec-(\w+)")
+_RECORD_KEY = re.compile(r"\brec-([\w-]+)")
 
 
 def record_key(body: dict[str, Any]) -> str:
