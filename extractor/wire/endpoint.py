@@ -115,7 +115,15 @@ class Endpoint:
         URL parsed once and the client's headers merged with ours (again only when the
         client's have changed), which is all it would do.
         """
-        content = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            content = json.dumps(body, ensure_ascii=False).encode()
+        except UnicodeEncodeError as exc:
+            raise ConfigurationError(
+                f"the request holds {exc.object[exc.start]!r}, a lone surrogate that is not "
+                "valid Unicode and cannot be sent: usually bytes that were not UTF-8, decoded "
+                "with errors='surrogateescape' (as sys.stdin and os.environ do). Decode the "
+                "input with the right encoding, or with errors='replace'."
+            ) from None
         try:
             url = self._parsed_url
             if client.cookies or client.params or url.is_relative_url:

@@ -190,3 +190,16 @@ def test_errors_after_spending_carry_the_spend(ex):
             ex.extract(Person, "x")
     assert info.value.usage.prompt_tokens == 100
     assert info.value.cost is not None and len(info.value.attempts) == 1
+
+
+def test_text_with_a_lone_surrogate_is_refused_before_sending():
+    """Bytes read with surrogateescape (stdin, a file opened leniently) reach the text as lone
+    surrogates, which json.dumps keeps and UTF-8 cannot encode: a ConfigurationError, not a
+    UnicodeEncodeError from inside the call."""
+    from extractor import ConfigurationError
+    from extractor.testing import FakeModel
+
+    fake = FakeModel()
+    with pytest.raises(ConfigurationError, match="surrogate"):
+        fake.extractor().extract(Person, b"name: Ad\xff".decode("utf-8", "surrogateescape"))
+    assert fake.requests == []
