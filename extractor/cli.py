@@ -408,6 +408,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             raise ConfigurationError(
                 f"cannot write {str(path)!r}: no directory {str(path.parent)!r}"
             )
+        if path.is_dir():
+            raise ConfigurationError(
+                f"cannot write {str(path)!r}: it is a directory; give the path of a file"
+            )
     # Check the input before creating anything.
     stream = open_input(args.input)
     fmt, stream = _format(args.input, stream)

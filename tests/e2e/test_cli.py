@@ -337,6 +337,9 @@ def test_configuration_errors_write_nothing(server: FakeServer, workdir: Path) -
     assert done.returncode == 2 and "cannot read the input" in done.stderr
     done = cli(workdir, *batch_args(server), "--errors", "nodir/errors.jsonl")
     assert done.returncode == 2 and "no directory 'nodir'" in done.stderr
+    (workdir / "adir").mkdir()
+    done = cli(workdir, *batch_args(server), "--errors", "adir")
+    assert done.returncode == 2 and "'adir': it is a directory" in done.stderr, done.stderr
     assert not (workdir / "out.jsonl").exists() and not (workdir / "out.errors.jsonl").exists()
     assert server.requests == []
 
