@@ -306,6 +306,11 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
+    if not text.strip():
+        # Most often stdin that was not meant as input (a script, cron): an answer to an empty
+        # text would be paid for and mean nothing.
+        source = "--text" if args.text is not None else repr(args.file or "-")
+        raise ConfigurationError(f"the text from {source} is empty: nothing to extract from")
     options = _options(args)
     with Extractor(model=args.model, base_url=args.base_url) as extractor:
         try:

@@ -552,6 +552,11 @@ def test_extract_prompt_and_estimate_commands(server: FakeServer, workdir: Path)
     assert done.returncode == 1 and "RefusalError" in done.stderr
 
     asked = len(server.requests)
+    # An empty stdin (a script or cron job with nothing piped in) is not worth a paid request.
+    for source, stdin in ((["-"], ""), (["--text", " \n"], None)):
+        done = cli(workdir, "extract", "--schema", "person.json", *source, stdin=stdin)
+        assert done.returncode == 2 and "is empty" in done.stderr, done.stderr
+    assert len(server.requests) == asked
     done = cli(workdir, "prompt", "--schema", "person.json", "--text", "Ada, 36")
     assert done.returncode == 0
     body = json.loads(done.stdout)
