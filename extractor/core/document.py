@@ -35,7 +35,7 @@ from . import prompt
 from .cost import Cost, Usage
 from .loop import ExtractionLoop
 from .options import CallOptions
-from .plan import Planner
+from .plan import Planner, check_text
 from .result import Attempt, ChunkFailure, Extraction
 from .schema import render
 from .target import Target
@@ -71,6 +71,7 @@ def plan_document(
 ) -> DocumentCall[Any] | None:
     """The chunked (or multi-pass) call for these arguments, or None when it is a plain call:
     no ``chunk_size`` cutting the text, a text that fits the model, and one pass."""
+    check_text(text)
     options = planner.options(call)
     passes = options.get("passes", 1)
     if not isinstance(passes, int) or not 1 <= passes <= MAX_PASSES:

@@ -27,7 +27,7 @@ from .options import CALL_OPTIONS, CallOptions, DefaultOptions, check_options
 from .result import Attempt
 from .target import Target
 
-__all__ = ["Budget", "Plan", "Planner"]
+__all__ = ["Budget", "Plan", "Planner", "check_text"]
 
 T = TypeVar("T")
 
@@ -103,6 +103,7 @@ class Planner:
         else:
             resolved = Target.of(target)
             base = self._plans.get(resolved) or self._keep(resolved)
+        check_text(text)
         if base.ground and text is None:
             raise ConfigurationError(
                 "ground=True and require_grounding=True look values up in the text: pass the "
@@ -155,3 +156,14 @@ class Planner:
     def rules_for(self, model: str) -> ModelRules:
         """The rules ``model`` is sent with: the extractor's ``rules=``, else by its name."""
         return self.rules or ModelRules.for_model(model)
+
+
+def check_text(text: object) -> None:
+    """Refuse a text that is not a string before anything counts or sends it (an int would
+    fail deep inside token counting, bytes inside the request's encoding)."""
+    if text is None or isinstance(text, str):
+        return
+    hint = (
+        " (decode it first: text.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
+    )
+    raise ConfigurationError(f"the text must be a str, not {type(text).__name__}{hint}")

@@ -75,3 +75,19 @@ def test_a_configuration_error_is_raised_at_every_call_not_kept() -> None:
     for _ in range(2):
         with pytest.raises(ConfigurationError, match="max_cost needs a price"):
             planner.plan(Person, "Ada", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(123, "not int"), (b"Ada", "decode it first"), (["Ada"], "not list")],
+)
+def test_a_text_that_is_not_a_str_is_a_configuration_error(text: object, message: str) -> None:
+    """An int used to raise AttributeError from token counting, bytes a TypeError from the
+    request's encoding: neither is an error of the library's."""
+    from extractor.testing import FakeModel
+
+    fake = FakeModel()
+    for call in (fake.extractor().extract, fake.extractor().request_body):
+        with pytest.raises(ConfigurationError, match=message):
+            call(Person, text)  # type: ignore[arg-type]
+    assert fake.requests == []
