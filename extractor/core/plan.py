@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 from ..errors import ConfigurationError
@@ -129,16 +129,21 @@ class Planner:
                 f"max_cost needs a price for {model!r}: pass price=Price(input=..., output=...) "
                 "or prices={model: Price(...)} to the extractor."
             )
+        max_retries = options.get("max_retries", self.max_retries)
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise ConfigurationError(
+                f"max_retries must be a whole number of re-asks, 0 or more, got {max_retries!r}"
+            )
         return Plan(
             target=resolved,
             template=base_template(resolved, options, self.rules_for(model), model),
             model=model,
-            max_retries=options.get("max_retries", self.max_retries),
+            max_retries=max_retries,
             strict=options.get("strict"),
             context=options.get("context"),
             price=price,
             budget=Budget(
-                max_cost=None if max_cost is None else Decimal(str(max_cost)),
+                max_cost=None if max_cost is None else _amount(max_cost),
                 max_total_tokens=options.get("max_total_tokens"),
             ),
             retry_truncated=options.get("retry_truncated", False),
@@ -167,3 +172,16 @@ def check_text(text: object) -> None:
         " (decode it first: text.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
     )
     raise ConfigurationError(f"the text must be a str, not {type(text).__name__}{hint}")
+
+
+def _amount(value: Any) -> Decimal:
+    """``max_cost`` as a `Decimal` (given as text, int, float or Decimal), or a clear error."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:
+        raise ConfigurationError(
+            f'max_cost must be an amount of money, 0 or more (e.g. max_cost="0.05"), got {value!r}'
+        )
+    return amount
