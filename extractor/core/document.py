@@ -91,7 +91,11 @@ def plan_document(
             return None  # the text fits in one request: a plain call
     from ..grounding import split_text  # a plain call (the text fits) never loads grounding
 
-    chunks = split_text(text, size or max(len(text), 2), overlap=options.get("chunk_overlap"))
+    if size is None:
+        size = max(len(text), 2)  # several passes over a text that fits: one chunk
+    elif not isinstance(size, int) or isinstance(size, bool):
+        raise ConfigurationError(f"chunk_size must be a number of characters, got {size!r}")
+    chunks = split_text(text, size, overlap=options.get("chunk_overlap"))
     if len(chunks) == 1 and passes == 1:
         return None
     concurrency = options.get("chunk_concurrency", DEFAULT_CHUNK_CONCURRENCY)
