@@ -417,6 +417,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             raise ConfigurationError(
                 f"cannot write {str(path)!r}: it is a directory; give the path of a file"
             )
+    if args.batch_api and args.engine == "ray":
+        # Ray would run the records live, at the full price the user chose --batch-api to halve.
+        raise ConfigurationError("--batch-api runs on the local engine; drop --engine ray")
+    if args.reask_live and not args.batch_api:
+        raise ConfigurationError("--reask-live goes with --batch-api (re-asks are live anyway)")
     # Check the input before creating anything.
     stream = open_input(args.input)
     fmt, stream = _format(args.input, stream)
