@@ -379,6 +379,21 @@ def test_user_http_client_is_used_as_given_and_left_open():
     assert not client.is_closed
 
 
+async def test_a_client_of_the_wrong_kind_is_refused_when_the_extractor_is_made():
+    """The sync extractor given an AsyncClient used to fail at its first call with an
+    AttributeError on an un-awaited coroutine (and the async one given a Client, likewise)."""
+    async with httpx.AsyncClient() as async_client:
+        with pytest.raises(ConfigurationError, match=r"an httpx\.AsyncClient goes with Async"):
+            Extractor(api_key=KEY, http_client=async_client)  # type: ignore[arg-type]
+    with (
+        httpx.Client() as client,
+        pytest.raises(ConfigurationError, match=r"an httpx\.Client goes with Extractor"),
+    ):
+        AsyncExtractor(api_key=KEY, http_client=client)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"must be an httpx\.Client, not str"):
+        Extractor(api_key=KEY, http_client="http://proxy:3128")  # type: ignore[arg-type]
+
+
 async def test_async_extractor_many_concurrent_calls():
     async def handler(request: httpx.Request) -> httpx.Response:
         text = json.loads(request.content)["messages"][1]["content"]
