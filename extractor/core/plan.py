@@ -23,7 +23,13 @@ from ..errors import ConfigurationError
 from ..wire.body import RequestTemplate, base_template
 from ..wire.rules import ModelRules
 from .cost import Price, PriceTable, amount
-from .options import CALL_OPTIONS, CallOptions, DefaultOptions, check_options
+from .options import (
+    CALL_OPTIONS,
+    CallOptions,
+    DefaultOptions,
+    check_options,
+    check_prompt_options,
+)
 from .result import Attempt
 from .target import Target
 
@@ -156,7 +162,9 @@ class Planner:
     def options(self, call: CallOptions) -> CallOptions:
         """The call's options over the extractor's defaults, checked."""
         self.check(call)
-        return {**self.defaults, **call}
+        options: CallOptions = {**self.defaults, **call}
+        check_prompt_options(options)
+        return options
 
     def rules_for(self, model: str) -> ModelRules:
         """The rules ``model`` is sent with: the extractor's ``rules=``, else by its name."""
