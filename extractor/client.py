@@ -91,6 +91,16 @@ class _ExtractorBase:
             defaults=defaults,
         )
         self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        if not isinstance(self.timeout, httpx.Timeout) and (
+            not isinstance(self.timeout, (int, float))
+            or isinstance(self.timeout, bool)
+            or not self.timeout > 0
+        ):
+            # httpx would only fail at the first request, with a TypeError or ValueError.
+            raise ConfigurationError(
+                f"timeout= must be a number of seconds above 0 or an httpx.Timeout, "
+                f"got {self.timeout!r}"
+            )
         self._endpoint = Endpoint(
             base_url=base_url,
             api_key=api_key,

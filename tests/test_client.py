@@ -433,3 +433,13 @@ def test_model_config_strictness_is_respected_unless_overridden(api, ex):
     assert route.call_count == 2  # the model's own strict config rejected "3"
     api.post(URL).mock(return_value=reply({"age": "4"}))
     assert ex.extract(StrictPerson, "x", strict=False).age == 4
+
+
+@pytest.mark.parametrize("timeout", ["30", -1, 0, float("nan"), True])
+def test_a_timeout_that_is_no_duration_is_refused_when_the_extractor_is_made(timeout):
+    """A string (read from an environment variable) used to be a TypeError, a negative number
+    a ValueError, both from httpx at the first request."""
+    for cls in (Extractor, AsyncExtractor):
+        with pytest.raises(ConfigurationError, match="timeout= must be a number of seconds"):
+            cls(api_key=KEY, timeout=timeout)
+    assert Extractor(api_key=KEY, timeout=httpx.Timeout(5.0)).timeout == httpx.Timeout(5.0)
