@@ -126,6 +126,14 @@ class Endpoint:
             ) from None
         try:
             url = self._parsed_url
+            if url.scheme not in ("http", "https") and not (
+                url.is_relative_url and str(client.base_url)
+            ):
+                # httpx would say so only as a connection error, blaming the network.
+                raise httpx.InvalidURL(
+                    "base_url must start with http:// or https:// "
+                    "(a relative one needs an http_client with a base_url)"
+                )
             if client.cookies or client.params or url.is_relative_url:
                 return client.build_request("POST", url, content=content, headers=self.headers())
             extensions = {"timeout": client.timeout.as_dict()}
