@@ -311,6 +311,11 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         # text would be paid for and mean nothing.
         source = "--text" if args.text is not None else repr(args.file or "-")
         raise ConfigurationError(f"the text from {source} is empty: nothing to extract from")
+    if args.html is not None and not args.html.parent.is_dir():
+        # Checked before the request: afterwards the paid-for value would be lost.
+        raise ConfigurationError(
+            f"cannot write the page to {str(args.html)!r}: no directory {str(args.html.parent)!r}"
+        )
     options = _options(args)
     with Extractor(model=args.model, base_url=args.base_url) as extractor:
         try:
