@@ -66,12 +66,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def _version() -> str:
+    """The installed distribution's version (what a bug report needs), if it is installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("extractor")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="extractor",
         description="Typed, validated extraction with LLMs over OpenAI-compatible APIs.",
         epilog="Exit codes: 0 done, 1 failed, 2 bad usage, 3 budget reached, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"extractor {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sub: argparse.ArgumentParser) -> None:

@@ -657,3 +657,14 @@ def test_budget_reached_by_the_last_record_is_a_complete_job(
     assert done.returncode == 0, done.stderr  # the last one spent it, but nothing is left
     assert "stopped" not in done.stderr and "budget reached" not in done.stderr
     assert len(read_lines(workdir / "out.jsonl")) == 2
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from extractor.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"extractor {version('extractor')}\n"
