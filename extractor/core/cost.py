@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["DEFAULT_PRICES", "Cost", "Price", "PriceTable", "Usage", "amount"]
+__all__ = ["DEFAULT_PRICES", "Cost", "Price", "PriceTable", "Usage"]
 
 _MILLION = Decimal(1_000_000)
 _FIELDS = ("prompt_tokens", "completion_tokens", "cached_tokens", "reasoning_tokens")
@@ -68,24 +68,6 @@ class Cost:
         return f"{self.amount:f} {self.currency}"
 
 
-def amount(value: object, name: str) -> Decimal:
-    """``value`` (text, int, float or Decimal) as a `Decimal` amount of money, 0 or more, or a
-    `ConfigurationError` naming ``name``: a price or budget that is no number would otherwise
-    leak ``decimal.InvalidOperation``, and a negative one mean nonsense."""
-    try:
-        # str() first, so that 1.8 becomes Decimal("1.8") and not its binary approximation.
-        result = Decimal(str(value))
-    except InvalidOperation:
-        result = Decimal("NaN")
-    if not result.is_finite() or result < 0:
-        from ..errors import ConfigurationError  # errors imports this module's Cost
-
-        raise ConfigurationError(
-            f'{name} must be an amount of money, 0 or more (e.g. "0.05"), got {value!r}'
-        )
-    return result
-
-
 @dataclass(frozen=True)
 class Price:
     """Prices per one million tokens. Cached input tokens are billed at ``cached_input`` when
@@ -103,12 +85,11 @@ class Price:
         cached_input: Decimal | float | str | None = None,
         currency: str = "CNY",
     ) -> None:
-        object.__setattr__(self, "input", amount(input, "Price input"))
-        object.__setattr__(self, "output", amount(output, "Price output"))
+        # str() first, so that 1.8 becomes Decimal("1.8") and not its binary approximation.
+        object.__setattr__(self, "input", Decimal(str(input)))
+        object.__setattr__(self, "output", Decimal(str(output)))
         object.__setattr__(
-            self,
-            "cached_input",
-            None if cached_input is None else amount(cached_input, "Price cached_input"),
+            self, "cached_input", None if cached_input is None else Decimal(str(cached_input))
         )
         object.__setattr__(self, "currency", currency)
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 from ..errors import ConfigurationError
 from ..wire.body import RequestTemplate, base_template
 from ..wire.rules import ModelRules
-from .cost import Price, PriceTable, amount
+from .cost import Price, PriceTable
 from .options import (
     CALL_OPTIONS,
     CallOptions,
@@ -149,7 +149,7 @@ class Planner:
             context=options.get("context"),
             price=price,
             budget=Budget(
-                max_cost=None if max_cost is None else amount(max_cost, "max_cost"),
+                max_cost=None if max_cost is None else _amount(max_cost),
                 max_total_tokens=options.get("max_total_tokens"),
             ),
             retry_truncated=options.get("retry_truncated", False),
@@ -180,3 +180,16 @@ def check_text(text: object) -> None:
         " (decode it first: text.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
     )
     raise ConfigurationError(f"the text must be a str, not {type(text).__name__}{hint}")
+
+
+def _amount(value: Any) -> Decimal:
+    """``max_cost`` as a `Decimal` (given as text, int, float or Decimal), or a clear error."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:
+        raise ConfigurationError(
+            f'max_cost must be an amount of money, 0 or more (e.g. "0.05"), got {value!r}'
+        )
+    return amount
