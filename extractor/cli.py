@@ -477,6 +477,16 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     else:
         raise ConfigurationError("no text: pass --text TEXT, a FILE, or - to read stdin")
+    if not text.strip():
+        # Most often stdin that was not meant as input (a script, cron): an answer to an empty
+        # text would be paid for and mean nothing.
+        source = "--text" if args.text is not None else repr(args.file or "-")
+        raise ConfigurationError(f"the text from {source} is empty: nothing to extract from")
+    if args.html is not None and not args.html.parent.is_dir():
+        # Checked before the request: afterwards the paid-for value would be lost.
+        raise ConfigurationError(
+            f"cannot write the page to {str(args.html)!r}: no directory {str(args.html.parent)!r}"
+        )
     options = _options(args)
     with Extractor(model=args.model, base_url=args.base_url, **_settings(args)) as extractor:
         try:
@@ -633,6 +643,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             raise ConfigurationError(
                 f"cannot write {str(path)!r}: no directory {str(path.parent)!r}"
             )
+        if path.is_dir():
+            raise ConfigurationError(
+                f"cannot write {str(path)!r}: it is a directory; give the path of a file"
+            )
+    if args.batch_api and args.engine == "ray":
+        # Ray would run the records live, at the full price the user chose --batch-api to halve.
+        raise ConfigurationError("--batch-api runs on the local engine; drop --engine ray")
+    if args.reask_live and not args.batch_api:
+        raise ConfigurationError("--reask-live goes with --batch-api (re-asks are live anyway)")
     # Check the input before creating anything.
     stream = open_input(args.input)
     fmt, stream = _format(args.input, stream)

@@ -112,6 +112,16 @@ class _ExtractorBase:
             defaults=defaults,
         )
         self.timeout = options.get("timeout", DEFAULT_TIMEOUT)
+        if not isinstance(self.timeout, httpx.Timeout) and (
+            not isinstance(self.timeout, (int, float))
+            or isinstance(self.timeout, bool)
+            or not self.timeout > 0
+        ):
+            # httpx would only fail at the first request, with a TypeError or ValueError.
+            raise ConfigurationError(
+                f"timeout= must be a number of seconds above 0 or an httpx.Timeout, "
+                f"got {self.timeout!r}"
+            )
         self._policy = RetryPolicy(
             max_transport_retries=options.get("max_transport_retries", 2),
             max_retry_after=options.get("max_retry_after", 60.0),
@@ -196,6 +206,16 @@ class _ExtractorBase:
         )
 
 
+def _check_client(client: object, kind: type, other: str) -> None:
+    """Refuse a client of the wrong kind when the extractor is made: the sync extractor given
+    an ``httpx.AsyncClient`` would otherwise fail at its first call with an AttributeError on
+    an un-awaited coroutine."""
+    if client is not None and not isinstance(client, kind):
+        raise ConfigurationError(
+            f"http_client= must be an httpx.{kind.__name__}, not {type(client).__name__} ({other})"
+        )
+
+
 class Extractor(_ExtractorBase):
     """Extract typed values from text, synchronously.
 
@@ -214,6 +234,7 @@ class Extractor(_ExtractorBase):
         **options: Unpack[ExtractorOptions],
     ) -> None:
         super().__init__(model, api_key, base_url, options)
+        _check_client(http_client, httpx.Client, "an httpx.AsyncClient goes with AsyncExtractor")
         self._owns_client = http_client is None
         client = http_client or httpx.Client(timeout=self.timeout)
         self.sender = Sender(client, self._endpoint, self._policy, sleep)
@@ -380,6 +401,7 @@ class AsyncExtractor(_ExtractorBase):
         import asyncio
 
         super().__init__(model, api_key, base_url, options)
+        _check_client(http_client, httpx.AsyncClient, "an httpx.Client goes with Extractor")
         self._owns_client = http_client is None
         client = http_client or default_async_client(self.timeout)
         self.sender = AsyncSender(client, self._endpoint, self._policy, sleep or asyncio.sleep)

@@ -381,6 +381,21 @@ def test_user_http_client_is_used_as_given_and_left_open():
     assert not client.is_closed
 
 
+async def test_a_client_of_the_wrong_kind_is_refused_when_the_extractor_is_made():
+    """The sync extractor given an AsyncClient used to fail at its first call with an
+    AttributeError on an un-awaited coroutine (and the async one given a Client, likewise)."""
+    async with httpx.AsyncClient() as async_client:
+        with pytest.raises(ConfigurationError, match=r"an httpx\.AsyncClient goes with Async"):
+            Extractor(api_key=KEY, http_client=async_client)  # type: ignore[arg-type]
+    with (
+        httpx.Client() as client,
+        pytest.raises(ConfigurationError, match=r"an httpx\.Client goes with Extractor"),
+    ):
+        AsyncExtractor(api_key=KEY, http_client=client)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"must be an httpx\.Client, not str"):
+        Extractor(api_key=KEY, http_client="http://proxy:3128")  # type: ignore[arg-type]
+
+
 async def test_async_extractor_many_concurrent_calls():
     async def handler(request: httpx.Request) -> httpx.Response:
         text = json.loads(request.content)["messages"][1]["content"]
@@ -420,3 +435,13 @@ def test_model_config_strictness_is_respected_unless_overridden(api, ex):
     assert route.call_count == 2  # the model's own strict config rejected "3"
     api.post(URL).mock(return_value=reply({"age": "4"}))
     assert ex.extract(StrictPerson, "x", strict=False).age == 4
+
+
+@pytest.mark.parametrize("timeout", ["30", -1, 0, float("nan"), True])
+def test_a_timeout_that_is_no_duration_is_refused_when_the_extractor_is_made(timeout):
+    """A string (read from an environment variable) used to be a TypeError, a negative number
+    a ValueError, both from httpx at the first request."""
+    for cls in (Extractor, AsyncExtractor):
+        with pytest.raises(ConfigurationError, match="timeout= must be a number of seconds"):
+            cls(api_key=KEY, timeout=timeout)
+    assert Extractor(api_key=KEY, timeout=httpx.Timeout(5.0)).timeout == httpx.Timeout(5.0)

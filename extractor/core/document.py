@@ -35,7 +35,7 @@ from . import prompt
 from .cost import Cost, Usage
 from .loop import ExtractionLoop
 from .options import CallOptions
-from .plan import Planner
+from .plan import Planner, check_text
 from .result import Attempt, ChunkFailure, Extraction
 from .schema import render
 from .target import Target
@@ -71,6 +71,7 @@ def plan_document(
 ) -> DocumentCall[Any] | None:
     """The chunked (or multi-pass) call for these arguments, or None when it is a plain call:
     no ``chunk_size`` cutting the text, a text that fits the model, and one pass."""
+    check_text(text)
     options = planner.options(call)
     passes = options.get("passes", 1)
     if not isinstance(passes, int) or not 1 <= passes <= MAX_PASSES:
@@ -90,7 +91,11 @@ def plan_document(
             return None  # the text fits in one request: a plain call
     from ..grounding import split_text  # a plain call (the text fits) never loads grounding
 
-    chunks = split_text(text, size or max(len(text), 2), overlap=options.get("chunk_overlap"))
+    if size is None:
+        size = max(len(text), 2)  # several passes over a text that fits: one chunk
+    elif not isinstance(size, int) or isinstance(size, bool):
+        raise ConfigurationError(f"chunk_size must be a number of characters, got {size!r}")
+    chunks = split_text(text, size, overlap=options.get("chunk_overlap"))
     if len(chunks) == 1 and passes == 1:
         return None
     concurrency = options.get("chunk_concurrency", DEFAULT_CHUNK_CONCURRENCY)

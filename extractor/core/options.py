@@ -15,7 +15,14 @@ from typing_extensions import TypedDict
 from ..errors import ConfigurationError
 from .modes import ModeName
 
-__all__ = ["CALL_OPTIONS", "DEFAULT_CONCURRENCY", "CallOptions", "DefaultOptions", "check_options"]
+__all__ = [
+    "CALL_OPTIONS",
+    "DEFAULT_CONCURRENCY",
+    "CallOptions",
+    "DefaultOptions",
+    "check_options",
+    "check_prompt_options",
+]
 
 #: Records in flight at once in ``extract_many``.
 DEFAULT_CONCURRENCY = 8
@@ -73,3 +80,22 @@ def check_options(given: Iterable[str], valid: Iterable[str], where: str) -> Non
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"valid options: {', '.join(names)}."
         raise ConfigurationError(f"{where} got an unknown option {name!r}: {hint}")
+
+
+def check_prompt_options(options: CallOptions) -> None:
+    """Raise `ConfigurationError` for ``messages``, ``examples`` or ``instructions`` of the
+    wrong shape (a string for the messages, examples that are not pairs), which would
+    otherwise fail deep inside building the prompt with a ValueError or AttributeError."""
+    given, examples = options.get("messages", ()), options.get("examples", ())
+    instructions = options.get("instructions")
+    if isinstance(given, (str, bytes)) or not all(isinstance(m, Mapping) for m in given):
+        raise ConfigurationError(
+            "messages= must be a list of OpenAI-style messages, "
+            '[{"role": "user", "content": "..."}, ...]; the text to extract from goes as text='
+        )
+    if isinstance(examples, (str, bytes)) or not all(
+        isinstance(e, (tuple, list)) and len(e) == 2 for e in examples
+    ):
+        raise ConfigurationError("examples= must be a list of (text, value) pairs")
+    if instructions is not None and not isinstance(instructions, str):
+        raise ConfigurationError(f"instructions= must be a str, not {type(instructions).__name__}")

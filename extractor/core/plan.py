@@ -16,18 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
 from ..errors import ConfigurationError
 from ..wire.body import RequestTemplate, base_template
 from ..wire.rules import ModelRules
 from .cost import Price, PriceTable
-from .options import CALL_OPTIONS, CallOptions, DefaultOptions, check_options
+from .options import (
+    CALL_OPTIONS,
+    CallOptions,
+    DefaultOptions,
+    check_options,
+    check_prompt_options,
+)
 from .result import Attempt
 from .target import Target
 
-__all__ = ["Budget", "Plan", "Planner"]
+__all__ = ["Budget", "Plan", "Planner", "check_text"]
 
 T = TypeVar("T")
 
@@ -106,6 +112,7 @@ class Planner:
         else:
             resolved = Target.of(target)
             base = self._plans.get(resolved) or self._keep(resolved)
+        check_text(text)
         if base.ground and text is None:
             raise ConfigurationError(
                 "ground=True and require_grounding=True look values up in the text: pass the "
@@ -132,16 +139,21 @@ class Planner:
                 "pass price=Price(input=..., output=..., currency=...) or prices={model: "
                 'Price(...)} to the extractor, or set EXTRACTOR_PRICE (e.g. "1.80/15.00 CNY").'
             )
+        max_retries = options.get("max_retries", self.max_retries)
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise ConfigurationError(
+                f"max_retries must be a whole number of re-asks, 0 or more, got {max_retries!r}"
+            )
         return Plan(
             target=resolved,
             template=base_template(resolved, options, self.rules_for(model), model),
             model=model,
-            max_retries=options.get("max_retries", self.max_retries),
+            max_retries=max_retries,
             strict=options.get("strict"),
             context=options.get("context"),
             price=price,
             budget=Budget(
-                max_cost=None if max_cost is None else Decimal(str(max_cost)),
+                max_cost=None if max_cost is None else _amount(max_cost),
                 max_total_tokens=options.get("max_total_tokens"),
             ),
             retry_truncated=options.get("retry_truncated", False),
@@ -154,8 +166,34 @@ class Planner:
     def options(self, call: CallOptions) -> CallOptions:
         """The call's options over the extractor's defaults, checked."""
         self.check(call)
-        return {**self.defaults, **call}
+        options: CallOptions = {**self.defaults, **call}
+        check_prompt_options(options)
+        return options
 
     def rules_for(self, model: str) -> ModelRules:
         """The rules ``model`` is sent with: the extractor's ``rules=``, else by its name."""
         return self.rules or ModelRules.for_model(model)
+
+
+def check_text(text: object) -> None:
+    """Refuse a text that is not a string before anything counts or sends it (an int would
+    fail deep inside token counting, bytes inside the request's encoding)."""
+    if text is None or isinstance(text, str):
+        return
+    hint = (
+        " (decode it first: text.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""
+    )
+    raise ConfigurationError(f"the text must be a str, not {type(text).__name__}{hint}")
+
+
+def _amount(value: Any) -> Decimal:
+    """``max_cost`` as a `Decimal` (given as text, int, float or Decimal), or a clear error."""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0:
+        raise ConfigurationError(
+            f'max_cost must be an amount of money, 0 or more (e.g. "0.05"), got {value!r}'
+        )
+    return amount

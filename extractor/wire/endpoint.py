@@ -115,9 +115,25 @@ class Endpoint:
         URL parsed once and the client's headers merged with ours (again only when the
         client's have changed), which is all it would do.
         """
-        content = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            content = json.dumps(body, ensure_ascii=False).encode()
+        except UnicodeEncodeError as exc:
+            raise ConfigurationError(
+                f"the request holds {exc.object[exc.start]!r}, a lone surrogate that is not "
+                "valid Unicode and cannot be sent: usually bytes that were not UTF-8, decoded "
+                "with errors='surrogateescape' (as sys.stdin and os.environ do). Decode the "
+                "input with the right encoding, or with errors='replace'."
+            ) from None
         try:
             url = self._parsed_url
+            if url.scheme not in ("http", "https") and not (
+                url.is_relative_url and str(client.base_url)
+            ):
+                # httpx would say so only as a connection error, blaming the network.
+                raise httpx.InvalidURL(
+                    "base_url must start with http:// or https:// "
+                    "(a relative one needs an http_client with a base_url)"
+                )
             if client.cookies or client.params or url.is_relative_url:
                 return client.build_request("POST", url, content=content, headers=self.headers())
             extensions = {"timeout": client.timeout.as_dict()}

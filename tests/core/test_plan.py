@@ -75,3 +75,45 @@ def test_a_configuration_error_is_raised_at_every_call_not_kept() -> None:
     for _ in range(2):
         with pytest.raises(ConfigurationError, match="max_cost needs a price"):
             planner.plan(Person, "Ada", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [(123, "not int"), (b"Ada", "decode it first"), (["Ada"], "not list")],
+)
+def test_a_text_that_is_not_a_str_is_a_configuration_error(text: object, message: str) -> None:
+    """An int used to raise AttributeError from token counting, bytes a TypeError from the
+    request's encoding: neither is an error of the library's."""
+    from extractor.testing import FakeModel
+
+    fake = FakeModel()
+    for call in (fake.extractor().extract, fake.extractor().request_body):
+        with pytest.raises(ConfigurationError, match=message):
+            call(Person, text)  # type: ignore[arg-type]
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("max_cost", "abc"),  # used to leak decimal.InvalidOperation
+        ("max_cost", -1),  # used to be a BudgetExceeded before the first request
+        ("max_cost", float("nan")),
+        ("max_retries", -1),  # used to run as if 0
+        ("max_retries", "three"),
+        ("max_retries", 1.5),
+    ],
+)
+def test_a_budget_or_retry_limit_that_is_no_number_is_a_configuration_error(
+    option: str, value: object
+) -> None:
+    from extractor import Price
+    from extractor.testing import FakeModel
+
+    fake = FakeModel()
+    ex = fake.extractor(price=Price("1", "1"))
+    with pytest.raises(ConfigurationError, match=f"{option} must be"):
+        ex.extract(Person, "Ada", **{option: value})  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=f"{option} must be"):
+        fake.extractor(price=Price("1", "1"), **{option: value}).extract(Person, "Ada")
+    assert fake.requests == []

@@ -290,6 +290,23 @@ def test_a_server_without_the_batch_api_stops_the_job_with_a_clear_error(workdir
     assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        # Ray used to run the records live, at the full price --batch-api is asked to halve.
+        (["--batch-api", "--engine", "ray"], "--batch-api runs on the local engine"),
+        (["--reask-live"], "--reask-live goes with --batch-api"),  # used to be ignored
+    ],
+)
+def test_batch_api_flags_in_the_wrong_company_are_usage_errors(
+    server: BatchServer, workdir: Path, flags: list[str], message: str
+) -> None:
+    write_people(workdir, 2)
+    done = cli(workdir, *batch_args(server, *flags))
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert not (workdir / "out.jsonl").exists() and server.requests == []
+
+
 def test_a_state_file_of_another_job_or_not_json_is_refused(
     server: BatchServer, workdir: Path
 ) -> None:

@@ -328,6 +328,9 @@ def test_configuration_errors_write_nothing(server: FakeServer, workdir: Path) -
     assert done.returncode == 2 and "cannot read the input" in done.stderr
     done = cli(workdir, *batch_args(server), "--errors", "nodir/errors.jsonl")
     assert done.returncode == 2 and "no directory 'nodir'" in done.stderr
+    (workdir / "adir").mkdir()
+    done = cli(workdir, *batch_args(server), "--errors", "adir")
+    assert done.returncode == 2 and "'adir': it is a directory" in done.stderr, done.stderr
     assert not (workdir / "out.jsonl").exists() and not (workdir / "out.errors.jsonl").exists()
     assert server.requests == []
 
@@ -540,6 +543,11 @@ def test_extract_prompt_and_estimate_commands(server: FakeServer, workdir: Path)
     assert done.returncode == 1 and "RefusalError" in done.stderr
 
     asked = len(server.requests)
+    # An empty stdin (a script or cron job with nothing piped in) is not worth a paid request.
+    for source, stdin in ((["-"], ""), (["--text", " \n"], None)):
+        done = cli(workdir, "extract", "--schema", "person.json", *source, stdin=stdin)
+        assert done.returncode == 2 and "is empty" in done.stderr, done.stderr
+    assert len(server.requests) == asked
     done = cli(workdir, "prompt", "--schema", "person.json", "--text", "Ada, 36")
     assert done.returncode == 0
     body = json.loads(done.stdout)

@@ -85,3 +85,14 @@ def test_the_cache_tells_apart_answers_read_another_way() -> None:
     plain = key()
     assert key(ground=True) == plain  # spans are looked up again on a hit
     assert len({plain, key(require_grounding=True), key(chunk_size=5000), key(passes=2)}) == 4
+
+
+def test_an_html_page_with_no_directory_is_refused_before_paying(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    """It used to be found only after the request: the value was paid for and not printed."""
+    (tmp_path / "records.json").write_text(json.dumps(SCHEMA))
+    args = ["extract", "--schema", "records.json", "--text", "x", "--base-url", server.base_url]
+    done = cli(tmp_path, *args, "--ground", "--html", "nodir/page.html")
+    assert done.returncode == 2 and "no directory 'nodir'" in done.stderr, done.stderr
+    assert server.requests == []

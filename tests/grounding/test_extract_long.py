@@ -187,6 +187,8 @@ def test_pydantic_targets_come_back_typed() -> None:
     [
         ({"passes": 4}, "passes must be 1 to 3"),
         ({"chunk_size": 1}, "chunk size must be at least 2"),
+        ({"chunk_size": 0}, "chunk size must be at least 2"),  # was read as "no chunk_size"
+        ({"chunk_size": "100"}, "chunk_size must be a number"),  # was a TypeError
         ({"chunk_size": 100, "chunk_overlap": 60}, "overlap must be between"),
         ({"chunk_size": 100, "chunk_concurrency": 0}, "chunk_concurrency must be at least 1"),
     ],

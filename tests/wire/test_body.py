@@ -221,3 +221,30 @@ def test_array_json_schema_is_wrapped_with_defs_kept(ex):
         )
         assert ex.extract(schema, "x") == [{"n": "a"}]
     assert "result[0]: 'n' is a required property" in bodies(route)[1]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        # each used to leak a ValueError or AttributeError from building the request
+        ({"messages": "Extract the person."}, "messages= must be a list"),
+        ({"messages": ["hi"]}, "messages= must be a list"),
+        ({"examples": ["Ada, 36"]}, r"examples= must be a list of \(text, value\) pairs"),
+        ({"examples": [("Ada", {"name": "Ada"}, 1)]}, "examples= must be a list"),
+        ({"instructions": 5}, "instructions= must be a str, not int"),
+    ],
+)
+def test_messages_examples_and_instructions_of_the_wrong_shape_are_refused(
+    options: dict[str, object], message: str
+) -> None:
+    from extractor.testing import FakeModel
+
+    class Person(BaseModel):
+        name: str
+
+    fake = FakeModel()
+    with pytest.raises(ConfigurationError, match=message):
+        fake.extractor().extract(Person, "Ada", **options)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=message):
+        fake.extractor(**options).extract(Person, "Ada")  # type: ignore[arg-type]
+    assert fake.requests == []

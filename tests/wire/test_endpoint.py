@@ -191,3 +191,40 @@ def test_errors_after_spending_carry_the_spend(ex):
             ex.extract(Person, "x")
     assert info.value.usage.prompt_tokens == 100
     assert info.value.cost is not None and len(info.value.attempts) == 1
+
+
+def test_text_with_a_lone_surrogate_is_refused_before_sending():
+    """Bytes read with surrogateescape (stdin, a file opened leniently) reach the text as lone
+    surrogates, which json.dumps keeps and UTF-8 cannot encode: a ConfigurationError, not a
+    UnicodeEncodeError from inside the call."""
+    from extractor import ConfigurationError
+    from extractor.testing import FakeModel
+
+    fake = FakeModel()
+    with pytest.raises(ConfigurationError, match="surrogate"):
+        fake.extractor().extract(Person, b"name: Ad\xff".decode("utf-8", "surrogateescape"))
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("base_url", ["api.example.com/v1", "ftp://api.example.com/v1"])
+def test_a_base_url_without_http_is_a_configuration_error_not_a_network_one(base_url):
+    """It used to be an APIConnectionError ("Check the network"), retried first."""
+    from extractor import ConfigurationError
+
+    seen: list[float] = []
+    ex = Extractor(api_key=KEY, base_url=base_url, sleep=seen.append)
+    with pytest.raises(ConfigurationError, match="must start with http:// or https://"):
+        ex.extract(Person, "Ada")
+    assert seen == []  # nothing retried
+
+
+def test_a_relative_base_url_goes_to_the_clients_own_base_url():
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return reply({"name": "Ada"})
+
+    client = httpx.Client(base_url=BASE_URL, transport=httpx.MockTransport(handler))
+    Extractor(api_key=KEY, base_url="gateway", http_client=client).extract(Person, "Ada")
+    assert str(seen[0].url) == BASE_URL + "/gateway/chat/completions"
