@@ -333,7 +333,7 @@ def _amount(value: str) -> Decimal:
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not an amount: {value!r}") from None
     if not amount.is_finite() or amount < 0:
-        raise argparse.ArgumentTypeError(f"must be a positive amount: {value}")
+        raise argparse.ArgumentTypeError(f"must be a finite amount of zero or more: {value}")
     return amount
 
 

@@ -162,7 +162,7 @@ class _ExtractorBase:
         if refused:
             raise ConfigurationError(
                 f"stream() reads the text in one request and stream_items() chunk by chunk, "
-                f"once: {', '.join(refused)} apply to extract() and extract_result()."
+                f"once: {', '.join(refused)} only work with extract() and extract_result()."
             )
 
     def _items_document(
