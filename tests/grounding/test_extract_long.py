@@ -209,7 +209,7 @@ def test_document_options_need_text_and_streams_refuse_them() -> None:
         ex.extract(SCHEMA, messages=[{"role": "user", "content": "hi"}], passes=2)
     with pytest.raises(ConfigurationError, match=r"stream\(\) reads the text in one request"):
         ex.stream(SCHEMA, "text", chunk_size=100)
-    with pytest.raises(ConfigurationError, match="passes apply to extract"):
+    with pytest.raises(ConfigurationError, match="passes only work with extract"):
         ex.stream_items(SCHEMA, "text", passes=2)
     assert fake.requests == []
 
