@@ -21,7 +21,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .core.cost import Cost, Price, Usage
+from .core.cost import Cost, Usage
+from .core.prices import Price
 from .core.result import Attempt, ChunkFailure, Conflict, Extraction, Span
 from .errors import (
     APIConnectionError,

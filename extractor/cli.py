@@ -45,9 +45,10 @@ import httpx
 
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, AsyncExtractor, Extractor, ExtractorOptions
-from .core.cost import Price, Usage
+from .core.cost import Usage
 from .core.modes import ModeName
 from .core.options import CallOptions
+from .core.prices import Price
 from .core.result import spans_to_dict
 from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens

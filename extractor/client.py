@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import httpx
 from typing_extensions import Self, Unpack
 
-from .core.cost import Price
 from .core.document import DOCUMENT_OPTIONS, ChunkJob, DocumentCall, plan_document
 from .core.loop import ExtractionLoop
 from .core.options import DEFAULT_CONCURRENCY, CallOptions, DefaultOptions, check_options
 from .core.plan import Plan, Planner
+from .core.prices import Price
 from .core.result import Attempt, Extraction
 from .errors import ConfigurationError, ExtractionError
 from .wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES, Endpoint

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from extractor.core.cost import Price, Usage
+from extractor.core.cost import Usage
+from extractor.core.prices import Price
 from extractor.testing import wire
 
 BASE_URL = "https://api.test/v1"

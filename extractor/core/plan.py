@@ -22,7 +22,6 @@ from typing import Any, Generic, TypeVar
 from ..errors import ConfigurationError
 from ..wire.body import RequestTemplate, base_template
 from ..wire.rules import ModelRules
-from .cost import Price, PriceTable
 from .options import (
     CALL_OPTIONS,
     CallOptions,
@@ -30,6 +29,7 @@ from .options import (
     check_options,
     check_prompt_options,
 )
+from .prices import Price, PriceTable
 from .result import Attempt
 from .target import Target
 

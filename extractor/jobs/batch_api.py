@@ -42,8 +42,9 @@ import httpx
 
 from ..client import AsyncExtractor
 from ..core.completion import Completion
-from ..core.cost import Price, Usage
+from ..core.cost import Usage
 from ..core.loop import ExtractionLoop
+from ..core.prices import Price
 from ..core.target import Target
 from ..errors import (
     APIError,

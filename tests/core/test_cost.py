@@ -1,9 +1,10 @@
+import re
 from decimal import Decimal
 
 import pytest
 
 from extractor import ConfigurationError, Extractor, Price, Usage
-from extractor.core.cost import PriceTable
+from extractor.core.prices import PriceTable
 from extractor.wire.decode import read_usage
 
 
@@ -87,3 +88,19 @@ def test_the_environment_price_applies_to_any_model_at_any_endpoint(
         Extractor(api_key="k", base_url="https://gateway.example/v1").price_for("gpt-5.1") is None
     )
     assert Extractor(api_key="k").price_for("gpt-5.1") is not None  # api.openai.com by default
+
+
+@pytest.mark.parametrize(
+    ("figures", "message"),
+    [
+        (("abc", "1"), "input='abc' is not a number"),
+        (("1", "-2"), "output='-2' must be a non-negative number"),
+        (("1", "2", "nan"), "cached_input='nan' must be a non-negative number"),
+        ((None, "1"), "input= must be a number"),
+    ],
+)
+def test_a_price_that_is_not_a_non_negative_number_is_a_configuration_error(
+    figures: tuple[object, ...], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        Price(*figures)  # type: ignore[arg-type]
