@@ -81,6 +81,30 @@ def _environment_price() -> Price | None:
         raise ConfigurationError(f"EXTRACTOR_PRICE: {exc}") from None
 
 
+def _check_settings(options: ExtractorOptions) -> None:
+    """Refuse settings of the wrong type now, with a clear error, rather than let them fail
+    later inside httpx or the planner with an error that is not the library's."""
+    price, prices = options.get("price"), options.get("prices")
+    headers, rules = options.get("headers"), options.get("rules")
+    problem = None
+    if price is not None and not isinstance(price, Price):
+        problem = f"price= must be a Price(input=..., output=...), not {type(price).__name__}"
+    elif prices is not None and not (
+        isinstance(prices, Mapping)
+        and all(isinstance(k, str) and isinstance(v, Price) for k, v in prices.items())
+    ):
+        problem = "prices= must map model names to Price(...) values"
+    elif headers is not None and not (
+        isinstance(headers, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+    ):
+        problem = "headers= must map header names to string values"
+    elif rules is not None and not isinstance(rules, ModelRules):
+        problem = f"rules= must be a ModelRules(...), not {type(rules).__name__}"
+    if problem is not None:
+        raise ConfigurationError(problem)
+
+
 class _ExtractorBase:
     """Configuration shared by both drivers: the planner, the endpoint, the retry policy."""
 
@@ -92,6 +116,7 @@ class _ExtractorBase:
         options: ExtractorOptions,
     ) -> None:
         check_options(options, _OWN_OPTIONS | _DEFAULT_OPTIONS, type(self).__name__ + "()")
+        _check_settings(options)
         defaults = DefaultOptions(**{k: v for k, v in options.items() if k in _DEFAULT_OPTIONS})  # type: ignore[typeddict-item]
         self._endpoint = Endpoint(
             base_url=base_url,

@@ -79,3 +79,22 @@ def test_an_option_set_as_a_default_reaches_every_call() -> None:
     ex = fake.extractor(temperature=0.2, reasoning_effort="none")
     ex.extract(dict, "text")
     assert fake.requests[0].json["temperature"] == 0.2
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"headers": "x"}, "headers= must map"),
+        ({"headers": {"x-team": 1}}, "headers= must map"),
+        ({"rules": "x"}, "rules= must be a ModelRules"),
+        ({"price": 3}, "price= must be a Price"),
+        ({"prices": {"gpt-5.1": 3}}, "prices= must map"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_a_configuration_error(
+    setting: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Extractor(api_key="k", **setting)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=message):
+        AsyncExtractor(api_key="k", **setting)  # type: ignore[arg-type]
