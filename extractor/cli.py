@@ -54,7 +54,15 @@ from .core.target import Target
 from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
 from .errors import ConfigurationError, ExtractionError, InputError, OutputError
 from .grounding import render_html
-from .jobs.inputs import ALL, Keep, detect_format, open_input, read_records, sniff
+from .jobs.inputs import (
+    ALL,
+    DEFAULT_ID_FIELD,
+    Keep,
+    detect_format,
+    open_input,
+    read_records,
+    sniff,
+)
 from .jobs.lock import JobLocked
 
 __all__ = ["main"]
@@ -116,7 +124,11 @@ def _parser() -> argparse.ArgumentParser:
             help="JSONL, CSV/TSV (with a header row), Parquet or text file (one record per "
             "line), or - for stdin (JSONL or text)",
         )
-        sub.add_argument("--id-field", default="id", help="id field or column (default id)")
+        sub.add_argument(
+            "--id-field",
+            help="id field or column, required in every record when given (default: id where "
+            "present, else the line number)",
+        )
         sub.add_argument("--text-field", default="text", help="text field or column (default text)")
         sub.add_argument(
             "--delimiter",
@@ -603,7 +615,7 @@ def _record_settings(
         extractor,
         target,
         config.options,
-        id_field=config.id_field,
+        id_field=config.id_field or DEFAULT_ID_FIELD,
         text_field=config.text_field,
     )
     previous, changes = check_settings(

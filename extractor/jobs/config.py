@@ -26,7 +26,7 @@ class JobConfig:
     output: Path
     errors: Path
     format: Format
-    id_field: str = "id"
+    id_field: str | None = None  # None: "id" where present, else the line number
     text_field: str = "text"
     delimiter: str | None = None  # CSV: sniffed from the header when None
     keep: Keep = None  # the input's other fields to carry into the output lines

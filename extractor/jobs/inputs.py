@@ -60,6 +60,7 @@ _SNIFFED_DELIMITERS = ",;|\t"
 
 # ``keep``: None keeps no other field, ALL every other field, a tuple the fields named.
 ALL: Literal["*"] = "*"
+DEFAULT_ID_FIELD = "id"
 Keep = tuple[str, ...] | Literal["*"] | None
 
 
@@ -115,14 +116,18 @@ def read_records(
     stream: IO[bytes],
     fmt: Format,
     *,
-    id_field: str = "id",
+    id_field: str | None = None,
     text_field: str = "text",
     delimiter: str | None = None,
     keep: Keep = None,
 ) -> Iterator[Record]:
     """The records of ``stream`` in order, each exactly once. ``delimiter`` is the CSV
-    delimiter (sniffed from the header when None; tab for TSV)."""
-    fields = _Fields(id_field, text_field, keep)
+    delimiter (sniffed from the header when None; tab for TSV). With no ``id_field``, the id
+    is the ``id`` field where a record has one and its line number otherwise; a field named
+    explicitly must be there (a misspelt name must not quietly number the records)."""
+    fields = _Fields(
+        id_field or DEFAULT_ID_FIELD, text_field, keep, id_required=id_field is not None
+    )
     if fmt == "jsonl":
         return _jsonl(stream, fields)
     if fmt in ("csv", "tsv"):
@@ -139,9 +144,16 @@ class _Fields:
     id: str
     text: str
     keep: Keep
+    id_required: bool = False
 
     def check(self, names: Sequence[str], what: str) -> None:
-        """A table's columns must include the text and every field asked to be kept."""
+        """A table's columns must include the text, the id when it was named, and every field
+        asked to be kept."""
+        if self.id_required and self.id not in names:
+            raise InputError(
+                f"the {what} has no {self.id!r} column (columns: {', '.join(names)}); "
+                "name the id column with --id-field, or leave it out to number the records."
+            )
         if self.text not in names:
             raise InputError(
                 f"the {what} has no {self.text!r} column (columns: {', '.join(names)}); "
@@ -213,6 +225,10 @@ def _jsonl(stream: IO[bytes], fields: _Fields) -> Iterator[Record]:
 
 
 def _from_fields(obj: dict[str, Any], number: int, fields: _Fields) -> Record:
+    if fields.id_required and fields.id not in obj:
+        return Record(
+            number, None, problem=f"line {number} has no {fields.id!r} field (--id-field)"
+        )
     record = _identify(obj, number, fields.id, fields.text)
     others = fields.others(obj)
     if others is None:

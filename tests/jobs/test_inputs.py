@@ -107,3 +107,19 @@ def test_other_fields_are_kept_when_asked() -> None:
     assert record.fields is None
     with pytest.raises(InputError, match="no column 'zz'"):
         list(read_records(io.BytesIO(b"id,text\n1,x\n"), "csv", keep=("zz",)))
+
+
+def test_an_id_field_named_explicitly_must_be_there() -> None:
+    """A misspelt --id-field must not quietly number the records: joins back would break."""
+    jsonl = io.BytesIO(b'{"ref": "a1", "text": "x"}\n{"text": "y"}\n')
+    default = list(read_records(jsonl, "jsonl"))
+    assert [r.id for r in default] == [1, 2] and all(r.problem is None for r in default)
+    jsonl.seek(0)
+    named = list(read_records(jsonl, "jsonl", id_field="ref"))
+    assert named[0].id == "a1" and named[0].problem is None
+    assert named[1].problem == "line 2 has no 'ref' field (--id-field)"
+    table = io.BytesIO(b"ref,text\na1,x\n")
+    with pytest.raises(InputError, match="no 'reff' column"):
+        list(read_records(table, "csv", id_field="reff"))
+    table.seek(0)
+    assert [r.id for r in read_records(table, "csv")] == [2]
