@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractor import Extractor  # noqa: E402
+from extractor.core.schema import render  # noqa: E402
+from extractor.core.target import Target  # noqa: E402
 from extractor.errors import ExtractionError  # noqa: E402
 from tests.batchserver import BatchServer  # noqa: E402
 from tests.fakeserver import ChatRequest, FakeServer, Reply  # noqa: E402
@@ -129,10 +131,27 @@ def fixed_prompt() -> None:
     print(f"   instructor (tools mode, its default):  {peer}")
     print(f"   instructor (JSON mode, like ours):     {json_mode}")
     print(
+        f"   extractor, schema as compact JSON:     {as_json(Person, ours)} (the rendering "
+        "before type notation)"
+    )
+    print(
         f"   extractor:                             {ours} = {ours / pretty:.2f} of the "
         f"pretty-printed schema (target <= 0.50: {'met' if ours <= pretty / 2 else 'NOT met'}); "
         f"{ours / peer:.2f} of instructor's"
     )
+    invoice_text = make_records()[0][0]
+    first = read_chars(Extractor(api_key=KEY).request_body(Invoice, invoice_text))
+    print(
+        f"   the workload's first request (Invoice, {len(invoice_text)}-character text): "
+        f"{first} characters, {as_json(Invoice, first)} with the schema as compact JSON"
+    )
+
+
+def as_json(model: type[BaseModel], chars: int) -> int:
+    """``chars`` of a json-mode request had its schema been rendered as compact JSON (the
+    rendering type notation replaced), measured on the same target."""
+    target = Target.of(model)
+    return chars - len(target.prompt_schema) + len(render(target.prompt_schema_data))
 
 
 # -- 2. the simulated workload ----------------------------------------------------------------

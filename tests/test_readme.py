@@ -54,7 +54,7 @@ def answer(request: SeenRequest) -> Any:
         items = re.findall(r"(Ana) will (send report \d+) by Friday", text)
         return {"action_items": [{"owner": owner, "task": task} for owner, task in items]}
     if "Ada Lovelace" in text:
-        wanted_list = '"result"' in request.system  # a list target is wrapped on the wire
+        wanted_list = "\nresult: " in request.system  # a list target is wrapped on the wire
         return {"result": PEOPLE} if wanted_list else PEOPLE[0]
     raise AssertionError(f"the README test has no answer for the text {text!r}; add one")
 

@@ -7,7 +7,7 @@ before validation. Nothing else in the library compares mode names, so adding a 
 new `OutputMode` in `MODES`.
 
 - ``json`` (default): ``response_format: json_object``; the schema travels in the system
-  message. Works with every OpenAI-compatible gateway.
+  message, as type notation (`notation`). Works with every OpenAI-compatible gateway.
 - ``json_schema``: strict structured outputs; the schema travels in the request, and the
   nulls that strictness forces for optional fields are dropped before validation.
 - ``tools``: a forced function call whose arguments are the answer.
@@ -43,7 +43,7 @@ class OutputMode:
     def instruction(self, target: Target[Any]) -> str:
         """What the system message says about the answer's form. OpenAI rejects json_object
         mode unless the word "JSON" appears in the messages: this sentence carries it."""
-        return "Reply with only a JSON object matching this schema:\n" + target.prompt_schema
+        return "Reply with only a JSON object of this type:\n" + target.prompt_schema
 
     def reask(self, answer: Completion, feedback: str, target: Target[Any]) -> list[dict[str, Any]]:
         """The two messages that hand a rejected answer back with the feedback on it."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, get_args, get_ori
 import pydantic
 
 from ..errors import ConfigurationError
+from . import notation
 from . import schema as schemas
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
 
@@ -83,8 +84,9 @@ class Target(Generic[T]):
 
     @cached_property
     def prompt_schema(self) -> str:
-        """The schema as the system prompt shows it."""
-        return schemas.render(self.prompt_schema_data)
+        """The schema as the system prompt shows it: type notation (`notation`), about half
+        the tokens of the JSON Schema and read as fluently."""
+        return notation.render(self.prompt_schema_data)
 
     @cached_property
     def strict_schema(self) -> dict[str, Any]:
