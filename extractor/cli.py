@@ -239,7 +239,8 @@ def _model_options(sub: argparse.ArgumentParser) -> None:
         "--mode",
         choices=get_args(ModeName),
         help="json: JSON mode (default); json_schema: strict structured outputs; tools: a "
-        "forced function call",
+        "forced function call; compact: JSON mode with objects answered as arrays of their "
+        "values (about half the output tokens)",
     )
     sub.add_argument("--temperature", type=_number, help="sampling temperature")
     sub.add_argument(

@@ -11,21 +11,26 @@ new `OutputMode` in `MODES`.
 - ``json_schema``: strict structured outputs; the schema travels in the request, and the
   nulls that strictness forces for optional fields are dropped before validation.
 - ``tools``: a forced function call whose arguments are the answer.
+- ``compact``: json mode with every object of fixed properties written as the array of its
+  values (`positional`): about half the output tokens.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..errors import ConfigurationError
 from .completion import Completion
+from .positional import WRAPPER_KEY as POSITIONAL_KEY
+from .positional import Positional
 from .schema import drop_unrequested_nulls
-from .target import Target
+from .target import WRAPPER_KEY, Target
 
-__all__ = ["MODES", "ModeName", "OutputMode", "output_mode"]
+__all__ = ["MODES", "ModeName", "OutputMode", "compact_form_asked", "output_mode"]
 
-ModeName = Literal["json", "json_schema", "tools"]
+ModeName = Literal["json", "json_schema", "tools", "compact"]
 
 
 class OutputMode:
@@ -35,6 +40,8 @@ class OutputMode:
     #: Whether the raw answer may go straight to the validator's JSON parser: False when the
     #: parsed data must be changed first (`prepare`).
     validates_raw: bool = True
+    #: Where a list target's items are in the answer (streamed one by one by stream_items).
+    items_path: tuple[str | int, ...] = (WRAPPER_KEY,)
 
     def params(self, target: Target[Any]) -> dict[str, Any]:
         """Request parameters that ask for this mode's answer."""
@@ -53,7 +60,13 @@ class OutputMode:
         ]
 
     def prepare(self, data: Any, target: Target[Any]) -> Any:
-        """The parsed answer as the target's validator should see it."""
+        """The parsed answer as the target's validator should see it; raises
+        `validate.Invalid` when it cannot be (the problems go into the re-ask)."""
+        return data
+
+    def partial(self, data: Any, target: Target[Any]) -> Any:
+        """An answer still arriving (the live parsed value) as `prepare` would give it, for
+        stream snapshots: never raises."""
         return data
 
     def __repr__(self) -> str:
@@ -108,8 +121,55 @@ class ToolsMode(OutputMode):
         ]
 
 
+_COMPACT_INSTRUCTION = (
+    f'Reply with only a JSON object {{"{POSITIONAL_KEY}": V}}, V of this type. Objects shown as '
+    "[label: type, ...] are written as arrays of their values in that order, null for a value "
+    "the text does not give:\n"
+)
+# The conversions of the targets whose compact instruction was written, by their notation:
+# how a fake model answering a compact request finds the form to answer in (the notation
+# decides the form, so targets with the same notation convert alike).
+_SHOWN: OrderedDict[str, Positional] = OrderedDict()
+_SHOWN_LIMIT = 1024
+
+
+class CompactMode(OutputMode):
+    """JSON mode with objects written as arrays of their values: no keys in the answer."""
+
+    name = "compact"
+    validates_raw = False
+    items_path = (POSITIONAL_KEY, 0)  # {"values": [[item, ...]]}: the wrapper's one field
+
+    def instruction(self, target: Target[Any]) -> str:
+        notation = target.compact_prompt_schema
+        _SHOWN[notation] = target.positional
+        _SHOWN.move_to_end(notation)
+        if len(_SHOWN) > _SHOWN_LIMIT:
+            _SHOWN.popitem(last=False)
+        return _COMPACT_INSTRUCTION + notation
+
+    def prepare(self, data: Any, target: Target[Any]) -> Any:
+        # Keyed again (tolerant of keys the model wrote anyway); nulls written for absent
+        # optional fields are dropped there, so that the target's defaults apply.
+        return target.positional.to_keyed(data)
+
+    def partial(self, data: Any, target: Target[Any]) -> Any:
+        return target.positional.partial(data)
+
+
+def compact_form_asked(system: str) -> Positional | None:
+    """The conversion to answer in, when the system message ``system`` asks for a compact
+    answer (None otherwise): for fake models, which get keyed answers to give
+    (``Positional.answer``). Found for targets whose instruction this process wrote."""
+    start = system.find(_COMPACT_INSTRUCTION)
+    if start < 0:
+        return None
+    notation = system[start + len(_COMPACT_INSTRUCTION) :].split("\n\n", 1)[0]
+    return _SHOWN.get(notation)
+
+
 MODES: Mapping[str, OutputMode] = {
-    mode.name: mode for mode in (OutputMode(), JsonSchemaMode(), ToolsMode())
+    mode.name: mode for mode in (OutputMode(), JsonSchemaMode(), ToolsMode(), CompactMode())
 }
 
 

@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .positional import is_real_union, keyed_references, object_fields
+
 __all__ = ["render"]
 
 # Keywords rendered by the notation itself; any other keyword becomes a comment.
@@ -81,6 +83,8 @@ class _Renderer:
             for name, body in (root.get(key) or {}).items():
                 self._name(f"#/{key}/{_escape_pointer(name)}", name, body)
         self.used: list[str] = []  # references in the order they are first met
+        # Named types that stay keyed in positional mode (see `positional`).
+        self.keyed = keyed_references(root) if positional else set()
 
     def _name(self, ref: str, name: str, body: Any) -> None:
         base = re.sub(r"\W", "_", name) or "T"
@@ -99,7 +103,7 @@ class _Renderer:
         while done < len(self.used):  # declaring a type may use further types
             ref = self.used[done]
             done += 1
-            body = self.node(self.bodies[ref], keyed=False)
+            body = self.node(self.bodies[ref], keyed=ref in self.keyed)
             body[0].code = f"type {self.names[ref]} = {body[0].code}"
             lines += body
         return "\n".join(line.text() for line in lines)
@@ -116,9 +120,11 @@ class _Renderer:
         parts = [self._own_type(schema, keyed)]
         for key, joiner in (("anyOf", " | "), ("oneOf", " | ")):
             if isinstance(schema.get(key), list):
-                parts.append(self._union(schema[key], joiner, real=_is_real_union(schema[key])))
+                real = is_real_union(schema[key])
+                parts.append(self._union(schema[key], joiner, keyed=keyed or real))
         if isinstance(schema.get("allOf"), list):
-            parts.append(self._union(schema["allOf"], " & ", real=False, keyed=keyed))
+            several = len(schema["allOf"]) > 1
+            parts.append(self._union(schema["allOf"], " & ", keyed=keyed or several))
         typed = [part for part in parts if part is not None]
         if not typed:
             lines = [_Line("any")]
@@ -181,8 +187,12 @@ class _Renderer:
         members += self._index_signatures(schema)
         if not members:
             return [_Line("{}" if schema.get("additionalProperties") is False else "object")]
-        if self.positional and properties and not keyed and len(members) == len(properties):
-            return _block("[", members, "]", separator=",")
+        if self.positional and object_fields(schema) is not None:
+            if not keyed:
+                return _block("[", members, "]", separator=",")
+            keyed_object = _block("{", members, "}", separator="")
+            keyed_object[0].notes.append("keys kept")  # an option of a union: see positional
+            return keyed_object
         if len(members) == 1 and not properties and len(members[0]) == 1:
             (line,) = members[0]
             return [_Line("{" + line.code + "}", line.notes)]
@@ -231,12 +241,10 @@ class _Renderer:
             return [_Line("any[]")]
         return _suffixed(_parenthesised(_labelled(self.node(items, keyed=False), "items")), "[]")
 
-    def _union(
-        self, options: list[Any], joiner: str, *, real: bool, keyed: bool = False
-    ) -> _Lines | None:
+    def _union(self, options: list[Any], joiner: str, *, keyed: bool) -> _Lines | None:
         rendered, constraints = [], []
         for option in options:
-            lines = self.node(option, keyed=real or keyed)
+            lines = self.node(option, keyed=keyed)
             if joiner == " & " and len(lines) == 1 and lines[0].code == "any":
                 constraints += lines[0].notes  # a part that only constrains: its notes suffice
                 continue
@@ -304,12 +312,6 @@ def _is_bound(schema: dict[str, Any], key: str) -> bool:
 
 def _annotation(key: str, value: Any) -> str:
     return f"{key} {_one_line(value) if isinstance(value, str) else _json(value)}"
-
-
-def _is_real_union(options: list[Any]) -> bool:
-    """Whether the options are more than ``X | null``: objects under a real union keep their
-    keys in positional mode (the model could not tell which option a bare array is)."""
-    return sum(1 for option in options if option != {"type": "null"}) > 1
 
 
 def _block(open_: str, members: list[_Lines], close: str, *, separator: str) -> _Lines:

@@ -167,8 +167,9 @@ class StreamSession:
         self._reset_parser()
 
     def _reset_parser(self) -> None:
-        # A list target is always wrapped as {"result": [...]}: JSON mode answers objects.
-        item_path = (WRAPPER_KEY,) if self._items is not None else None
+        # A list target is always wrapped ({"result": [...]}: JSON mode answers objects).
+        mode = self.loop.plan.template.mode
+        item_path = mode.items_path if self._items is not None else None
         self._parser: IncrementalParser | None = IncrementalParser(
             partial_strings=self._partial_strings, item_path=item_path
         )
@@ -200,7 +201,7 @@ class StreamSession:
             for raw in parser.pop_items():
                 events.append(self._item(raw))
         elif changed:
-            root = parser.value
+            root = self.loop.plan.template.mode.partial(parser.value, self.loop.target)
             if self._wrapped:
                 if not isinstance(root, dict) or WRAPPER_KEY not in root:
                     return

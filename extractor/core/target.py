@@ -20,6 +20,7 @@ import pydantic
 from ..errors import ConfigurationError
 from . import notation
 from . import schema as schemas
+from .positional import Positional
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
 
 if TYPE_CHECKING:
@@ -70,7 +71,9 @@ class Target(Generic[T]):
                 ) from None
             return _target_from_file(str(path.resolve()), mtime)
         if isinstance(spec, dict):
-            return _target_from_schema_text(json.dumps(spec, sort_keys=True))
+            # Order kept in the key: it is the order the prompt shows the properties in, and
+            # the order of a compact answer's values.
+            return _target_from_schema_text(json.dumps(spec))
         try:
             return _target_from_type(spec)
         except TypeError:  # unhashable annotation (e.g. Annotated with a list): build uncached
@@ -87,6 +90,17 @@ class Target(Generic[T]):
         """The schema as the system prompt shows it: type notation (`notation`), about half
         the tokens of the JSON Schema and read as fluently."""
         return notation.render(self.prompt_schema_data)
+
+    @cached_property
+    def compact_prompt_schema(self) -> str:
+        """The schema as the ``compact`` mode's system prompt shows it: objects as labelled
+        tuples (`positional`)."""
+        return notation.render(self.prompt_schema_data, positional=True)
+
+    @cached_property
+    def positional(self) -> Positional:
+        """The ``compact`` mode's answers converted both ways (`positional`)."""
+        return Positional(self.prompt_schema_data)
 
     @cached_property
     def strict_schema(self) -> dict[str, Any]:

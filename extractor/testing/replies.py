@@ -18,10 +18,15 @@ import httpx
 import pydantic
 
 from ..core.cost import Usage
+from ..core.modes import compact_form_asked
 from . import wire
 from .exchange import ChunkedStream, SeenRequest
 
 __all__ = ["Reply"]
+
+
+# `Reply.data` of a reply given as text.
+_TEXT: Any = object()
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,10 @@ class Reply:
     stream_cut_after: int | None = None
     chunk_chars: int = 4
     read_size: int | None = None
+    #: The answer as data, when it was given as data: a request for the ``compact`` mode
+    #: gets it written in compact form (objects as arrays of their values), so that tests
+    #: script the same keyed answers whatever the mode.
+    data: Any = field(default=_TEXT, repr=False)
 
     # -- constructors --------------------------------------------------------------------
 
@@ -66,8 +75,10 @@ class Reply:
             value = Target.of(target).to_answer(value)
         elif isinstance(value, pydantic.BaseModel):
             value = value.model_dump(mode="json")
-        content = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        return cls(content=content, usage=usage, **options)
+        if isinstance(value, str):
+            return cls(content=value, usage=usage, **options)
+        content = json.dumps(value, ensure_ascii=False)
+        return cls(content=content, usage=usage, data=value, **options)
 
     @classmethod
     def refuse(cls, message: str = "I'm sorry, I can't help with that.") -> Reply:
@@ -151,6 +162,15 @@ class Reply:
 
     # -- on the wire ---------------------------------------------------------------------
 
+    def _content_for(self, seen: SeenRequest) -> str | None:
+        """The answer's text for this request: in compact form when it asks for that."""
+        if self.data is _TEXT or seen.json.get("tools"):
+            return self.content
+        compact = compact_form_asked(seen.system)
+        if compact is None:
+            return self.content
+        return json.dumps(compact.answer(self.data), ensure_ascii=False)
+
     def response_for(
         self, request: httpx.Request, seen: SeenRequest, number: int
     ) -> httpx.Response:
@@ -168,7 +188,7 @@ class Reply:
                 json={"error": dict(self.error or {})},
                 request=request,
             )
-        answer = wire.Answer(self.content, self.refusal, self.finish_reason, self.usage)
+        answer = wire.Answer(self._content_for(seen), self.refusal, self.finish_reason, self.usage)
         completion_id, created = f"chatcmpl-fake{number:04d}", 1_700_000_000 + number
         if not seen.stream:
             return httpx.Response(

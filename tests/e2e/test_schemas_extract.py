@@ -19,7 +19,7 @@ def descriptions(schema: dict[str, Any]) -> list[str]:
     return [sub["description"] for _, sub in subschemas(schema) if "description" in sub]
 
 
-@pytest.mark.parametrize("mode", ["json", "json_schema", "tools"])
+@pytest.mark.parametrize("mode", ["json", "json_schema", "tools", "compact"])
 @pytest.mark.parametrize("name", NAMES)
 def test_extract_with_schema_returns_the_answer(name: str, mode: Mode) -> None:
     schema = load(SCHEMAS / f"{name}.json")
@@ -30,9 +30,10 @@ def test_extract_with_schema_returns_the_answer(name: str, mode: Mode) -> None:
         assert len(fake.requests) == 1  # conformed at once: no re-ask
         request = fake.last
         assert text.strip() in request.text
-        # json mode shows the schema in the system message; the others send it as a
-        # parameter. Either way, as compact JSON: look for each description's JSON spelling.
-        where = request.system if mode == "json" else json.dumps(request.body, ensure_ascii=False)
+        # json and compact modes show the schema in the system message; the others send it
+        # as a parameter. Either way each description is there as the schema spells it.
+        in_system = mode in ("json", "compact")
+        where = request.system if in_system else json.dumps(request.body, ensure_ascii=False)
         for description in descriptions(schema):
             assert json.dumps(description, ensure_ascii=False)[1:-1] in where, description
         assert "$schema" not in request.system  # for editors and validators, not the model

@@ -1,0 +1,313 @@
+"""Compact answers: every object with fixed properties written as the array of its values.
+
+The answers are most of an extraction's bill (output tokens cost about eight times input
+tokens), and in a keyed answer the keys are about half of it. The ``compact`` output mode
+asks for the same data without them: ``{"values": ["INV-0001", "2024-03-01", 90.5]}`` for
+``{"number": "INV-0001", "issued": "2024-03-01", "total": 90.5}``; the values in the order
+the properties are declared, null where the text gives no value. An array of objects becomes
+an array of arrays (a table). What stays keyed:
+
+- maps (``additionalProperties`` or ``patternProperties`` schemas, ``propertyNames``): their
+  keys are data;
+- objects that are options of a real union (``anyOf``/``oneOf`` other than ``X | null``) or
+  parts of an ``allOf`` of several: the model could not tell which option a bare array is, and
+  the reader could not either. A named type used as such an option stays keyed everywhere.
+
+`notation` shows the positional objects as labelled tuples, from the same rules
+(`object_fields`, `is_real_union`, `keyed_references`). `Positional` converts answers both
+ways for one target, derived once per target (``Target.positional``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .patterns import search
+from .result import ErrorDetail, format_path
+from .validate import Invalid
+
+__all__ = [
+    "WRAPPER_KEY",
+    "Positional",
+    "is_real_union",
+    "keyed_references",
+    "object_fields",
+]
+
+#: The key of the one-member object a compact answer is (json_object mode answers objects).
+WRAPPER_KEY = "values"
+
+_UNION_KEYS = ("anyOf", "oneOf")
+# Refs chains longer than this are a loop of references to references: no schema.
+_MAX_HOPS = 32
+
+
+def object_fields(schema: Any) -> list[str] | None:
+    """The property names, in order, of an object schema written positionally; None for
+    anything else (no fixed properties, or a map: keys that are data stay keys)."""
+    if not isinstance(schema, dict):
+        return None
+    properties = schema.get("properties")
+    if not isinstance(properties, dict) or not properties:
+        return None
+    if (
+        isinstance(schema.get("additionalProperties"), dict)
+        or schema.get("patternProperties")
+        or "propertyNames" in schema
+    ):
+        return None
+    kind = schema.get("type", "object")
+    if kind != "object" and not (isinstance(kind, list) and "object" in kind):
+        return None
+    return list(properties)
+
+
+def is_real_union(options: Any) -> bool:
+    """Whether union options are more than ``X | null``: objects among them stay keyed."""
+    return isinstance(options, list) and sum(1 for o in options if o != {"type": "null"}) > 1
+
+
+def _keeps_keys(schema: dict[str, Any], key: str) -> bool:
+    """Whether the options under ``schema[key]`` are written keyed."""
+    options = schema.get(key)
+    if key == "allOf":
+        return isinstance(options, list) and len(options) > 1
+    return is_real_union(options)
+
+
+def keyed_references(schema: Any) -> set[str]:
+    """The ``$ref``s that are options of a real union (or parts of an ``allOf`` of several)
+    anywhere in ``schema``, directly or through ``X | null`` and one-part ``allOf``: their
+    named types stay keyed everywhere."""
+    found: set[str] = set()
+
+    def option_refs(option: Any) -> None:
+        if not isinstance(option, dict):
+            return
+        if isinstance(option.get("$ref"), str):
+            found.add(option["$ref"])
+        for key in (*_UNION_KEYS, "allOf"):
+            if isinstance(option.get(key), list) and not _keeps_keys(option, key):
+                for inner in option[key]:
+                    option_refs(inner)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in (*_UNION_KEYS, "allOf"):
+                if _keeps_keys(node, key):
+                    for option in node[key]:
+                        option_refs(option)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema)
+    return found
+
+
+class Positional:
+    """The compact form of one target's answers (``schema``: its prompt schema), both ways."""
+
+    def __init__(self, schema: Any) -> None:
+        self._root = schema if isinstance(schema, dict) else {}
+        self._defs = {
+            f"#/{key}/{name.replace('~', '~0').replace('/', '~1')}": body
+            for key in ("$defs", "definitions")
+            for name, body in (self._root.get(key) or {}).items()
+        }
+        self._defs["#"] = self._root
+        self._keyed = keyed_references(self._root)
+
+    # -- compact -> keyed ----------------------------------------------------------------
+
+    def to_keyed(self, answer: Any) -> Any:
+        """The model's parsed compact answer as keyed data. Tolerant of a keyed answer (the
+        model wrote keys anyway, wholly or in part) and of a bare root array. A wrong number
+        of values raises `Invalid` naming the fields expected, in order, for the re-ask. Null
+        for an optional property that does not allow null is dropped, so its default
+        applies."""
+        problems: list[ErrorDetail] = []
+        keyed = self._keyed_value(_unwrapped(answer), self._root, [], problems)
+        if problems:
+            raise Invalid(problems)
+        return keyed
+
+    def partial(self, answer: Any) -> Any:
+        """A compact answer still arriving, as keyed data: an array shorter than its object
+        is the object's first fields."""
+        return self._keyed_value(_unwrapped(answer), self._root, [], None)
+
+    def _keyed_value(
+        self, value: Any, schema: Any, path: list[str | int], problems: list[ErrorDetail] | None
+    ) -> Any:
+        if isinstance(value, list):
+            target = self._positional_object(schema)
+            if target is None:
+                return [
+                    self._keyed_value(item, self._item(schema, i), [*path, i], problems)
+                    for i, item in enumerate(value)
+                ]
+            properties: dict[str, Any] = target["properties"]
+            if problems is not None and len(value) != len(properties):
+                names = ", ".join(properties)
+                problems.append(
+                    ErrorDetail(
+                        format_path(path),
+                        f"expected an array of {len(properties)} values, in this order: "
+                        f"{names}; got {len(value)} (write null for a value the text does "
+                        "not give)",
+                        value,
+                    )
+                )
+                return value
+            required = set(target.get("required") or ())
+            out = {}
+            for (name, sub), item in zip(properties.items(), value, strict=False):
+                if item is None and name not in required and not self._allows_null(sub):
+                    continue  # absent: the target's default applies
+                out[name] = self._keyed_value(item, sub, [*path, name], problems)
+            return out
+        if isinstance(value, dict):
+            return {
+                key: self._keyed_value(item, self._member(schema, key), [*path, key], problems)
+                for key, item in value.items()
+            }
+        return value
+
+    # -- keyed -> compact ----------------------------------------------------------------
+
+    def answer(self, data: Any) -> dict[str, Any]:
+        """Keyed data (as a json-mode answer holds it: ``target.to_answer(value)``) as the
+        compact answer the model is asked to write. The testing kit's fake model and the
+        benchmarks answer compact requests with it."""
+        return {WRAPPER_KEY: self._compact_value(data, self._root)}
+
+    def _compact_value(self, value: Any, schema: Any) -> Any:
+        if isinstance(value, dict):
+            target = self._positional_object(schema)
+            if target is None:
+                return {
+                    key: self._compact_value(item, self._member(schema, key))
+                    for key, item in value.items()
+                }
+            return [
+                self._compact_value(value.get(name), sub)
+                for name, sub in target["properties"].items()
+            ]
+        if isinstance(value, list):
+            return [
+                self._compact_value(item, self._item(schema, i)) for i, item in enumerate(value)
+            ]
+        return value
+
+    # -- the schema ----------------------------------------------------------------------
+
+    def _resolve(self, schema: Any) -> tuple[Any, bool]:
+        """The schema behind any ``$ref``s, and whether one of them is a keyed named type."""
+        keyed = False
+        for _ in range(_MAX_HOPS):
+            ref = schema.get("$ref") if isinstance(schema, dict) else None
+            if not isinstance(ref, str) or ref not in self._defs:
+                return schema, keyed
+            keyed = keyed or ref in self._keyed
+            schema = self._defs[ref]
+        return {}, keyed
+
+    def _positional_object(self, schema: Any) -> dict[str, Any] | None:
+        """The object schema that an array here is the values of, if any."""
+        for _ in range(_MAX_HOPS):
+            schema, keyed = self._resolve(schema)
+            if keyed or not isinstance(schema, dict):
+                return None
+            if object_fields(schema) is not None:
+                return schema
+            options = [
+                option
+                for key in (*_UNION_KEYS, "allOf")
+                for option in schema.get(key) or ()
+                if not _keeps_keys(schema, key) and option != {"type": "null"}
+            ]
+            if len(options) != 1:
+                return None
+            schema = options[0]
+        return None
+
+    def _options(self, schema: dict[str, Any]) -> list[Any]:
+        return [
+            option
+            for key in (*_UNION_KEYS, "allOf")
+            if isinstance(schema.get(key), list)
+            for option in schema[key]
+        ]
+
+    def _item(self, schema: Any, index: int) -> Any:
+        """The schema of an array's element ``index``."""
+
+        def own(node: dict[str, Any]) -> Any:
+            prefix = node.get("prefixItems")
+            if isinstance(prefix, list) and index < len(prefix):
+                return prefix[index]
+            return node["items"] if isinstance(node.get("items"), dict) else None
+
+        return self._find(schema, own)
+
+    def _member(self, schema: Any, key: str) -> Any:
+        """The schema of a keyed object's member ``key``."""
+
+        def own(node: dict[str, Any]) -> Any:
+            properties = node.get("properties")
+            if isinstance(properties, dict) and key in properties:
+                return properties[key]
+            patterns = node.get("patternProperties")
+            for pattern, sub in (patterns if isinstance(patterns, dict) else {}).items():
+                if search(pattern, key):
+                    return sub
+            extra = node.get("additionalProperties")
+            return extra if isinstance(extra, dict) else None
+
+        return self._find(schema, own)
+
+    def _find(self, schema: Any, own: Callable[[dict[str, Any]], Any], hops: int = 0) -> Any:
+        """What ``own`` finds in the schema, or else in its first union or allOf option
+        that has it; ``{}`` (any value) when none has."""
+        schema, _ = self._resolve(schema)
+        if not isinstance(schema, dict) or hops > _MAX_HOPS:
+            return {}
+        found = own(schema)
+        if found is not None:
+            return found
+        for option in self._options(schema):
+            found = self._find(option, own, hops + 1)
+            if found != {}:
+                return found
+        return {}
+
+    def _allows_null(self, schema: Any, hops: int = 0) -> bool:
+        schema, _ = self._resolve(schema)
+        if not isinstance(schema, dict) or hops > _MAX_HOPS:
+            return schema is True
+        kind = schema.get("type")
+        if kind == "null" or (isinstance(kind, list) and "null" in kind):
+            return True
+        if "const" in schema:
+            return schema["const"] is None
+        if isinstance(schema.get("enum"), list):
+            return None in schema["enum"]
+        if kind is None and not any(key in schema for key in (*_UNION_KEYS, "allOf")):
+            return True  # no type: anything, null too
+        return any(
+            self._allows_null(option, hops + 1)
+            for key in _UNION_KEYS
+            for option in schema.get(key) or ()
+        )
+
+
+def _unwrapped(answer: Any) -> Any:
+    """The root of a compact answer: inside ``{"values": ...}``; a keyed root or a bare
+    array as it is."""
+    if isinstance(answer, dict) and len(answer) == 1 and WRAPPER_KEY in answer:
+        return answer[WRAPPER_KEY]
+    return answer

@@ -1,0 +1,183 @@
+"""The ``compact`` output mode end to end: through the testing kit's fake model, streams,
+grounding, the loopback fake server and the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from extractor import Extractor
+from extractor.core.target import Target
+from extractor.streaming import Done, Snapshot
+from extractor.testing import FakeModel
+from tests.e2e.test_cli import cli, read_lines, write_jsonl
+from tests.fakeserver import ChatRequest, FakeServer, Reply
+
+KEY = "sk-test-compact-0123456789"
+
+
+class Address(BaseModel):
+    city: str
+    zip: str | None = None
+
+
+class Line(BaseModel):
+    sku: str
+    qty: int = 1
+
+
+class Order(BaseModel):
+    customer: str
+    ship_to: Address
+    lines: list[Line]
+    totals: dict[str, float] = {}
+    note: str = "none"
+
+
+ORDER = {
+    "customer": "Ada",
+    "ship_to": {"city": "Paris", "zip": "75001"},
+    "lines": [{"sku": "KB-1", "qty": 2}, {"sku": "MS-2", "qty": 1}],
+    "totals": {"net": 3.5},
+    "note": "gift",
+}
+TEXT = "Ada, Paris 75001: 2 x KB-1, 1 x MS-2 (net 3.5), a gift"
+
+
+def test_the_fake_model_answers_a_compact_request_in_compact_form() -> None:
+    fake = FakeModel().answer(ORDER)
+    result = fake.extractor().extract_result(Order, TEXT, mode="compact")
+    assert result.value == Order.model_validate(ORDER)
+    raw = json.loads(result.attempts[0].raw or "")
+    assert raw == {
+        "values": ["Ada", ["Paris", "75001"], [["KB-1", 2], ["MS-2", 1]], {"net": 3.5}, "gift"]
+    }
+    system = fake.last.system
+    assert "JSON" in system and "arrays of their values" in system
+    assert "ship_to: [" in system
+    # The same script answers json mode keyed.
+    fake = FakeModel().answer(ORDER)
+    keyed = fake.extractor().extract_result(Order, TEXT)
+    assert json.loads(keyed.attempts[0].raw or "") == ORDER
+    assert len(raw_text(result)) < 0.7 * len(raw_text(keyed))
+
+
+def raw_text(result: Any) -> str:
+    return str(result.attempts[0].raw)
+
+
+def test_absent_optional_values_take_their_defaults() -> None:
+    compact = {"values": ["Ada", ["Paris", None], [["KB-1", None]], None, None]}
+    fake = FakeModel().answer(json.dumps(compact))
+    order = fake.extractor().extract(Order, TEXT, mode="compact")
+    assert order == Order(customer="Ada", ship_to=Address(city="Paris"), lines=[Line(sku="KB-1")])
+
+
+def test_a_wrong_number_of_values_is_reasked_naming_the_fields() -> None:
+    short = {"values": ["Ada", ["Paris"], [["KB-1", 2], ["MS-2", 1]], {}, "gift"]}
+    fake = FakeModel().answer(json.dumps(short)).answer(ORDER)
+    result = fake.extractor().extract_result(Order, TEXT, mode="compact")
+    assert result.value.ship_to.zip == "75001"
+    reask = fake.last.user
+    assert "ship_to: expected an array of 2 values, in this order: city, zip; got 1" in reask
+
+
+def test_a_keyed_answer_is_accepted() -> None:
+    fake = FakeModel().answer(json.dumps(ORDER))
+    assert fake.extractor().extract(Order, TEXT, mode="compact") == Order.model_validate(ORDER)
+
+
+def test_a_json_schema_target_and_a_list_target() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "score": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        },
+        "required": ["name", "tags"],
+    }
+    fake = FakeModel().answer({"name": "a", "tags": ["x"], "score": 3})
+    assert fake.extractor().extract(schema, "t", mode="compact") == {
+        "name": "a",
+        "tags": ["x"],
+        "score": 3,
+    }
+    lines = [Line(sku="a", qty=2), Line(sku="b")]
+    fake = FakeModel().answer(lines, target=list[Line])
+    assert fake.extractor().extract(list[Line], "t", mode="compact") == lines
+
+
+def test_stream_snapshots_fill_objects_from_array_prefixes() -> None:
+    fake = FakeModel().answer(ORDER)
+    with fake.extractor().stream(Order, TEXT, mode="compact") as stream:
+        events = list(stream)
+    snapshots = [event.value for event in events if isinstance(event, Snapshot)]
+    assert isinstance(events[-1], Done) and events[-1].value == Order.model_validate(ORDER)
+    assert all(isinstance(snapshot, Order) for snapshot in snapshots)
+    assert any(s.customer == "Ada" and s.lines is None for s in snapshots)
+    assert any(
+        s.ship_to is not None and s.ship_to.city == "Paris" and not s.lines for s in snapshots
+    )
+
+
+def test_stream_items_of_a_list_target() -> None:
+    lines = [Line(sku="a", qty=2), Line(sku="b", qty=3)]
+    fake = FakeModel().answer(lines, target=list[Line])
+    with fake.extractor().stream_items(Line, "t", mode="compact") as stream:
+        items = [event.value for event in stream if type(event).__name__ == "ItemReady"]
+    assert items == lines
+
+
+def test_grounding_finds_the_values_of_a_compact_answer() -> None:
+    fake = FakeModel().answer(ORDER)
+    result = fake.extractor().extract_result(Order, TEXT, mode="compact", ground=True)
+    assert result.spans is not None
+    assert {"customer", "ship_to.zip", "lines[1].sku", "totals.net"} <= set(result.spans)
+
+
+def compact_person(request: ChatRequest) -> Reply:
+    """The loopback model: compact requests get compact answers (it knows the target)."""
+    answer = {"name": request.text.split(",")[0].split()[-1], "age": 36}
+    if "arrays of their values" in (request.messages[0].get("content") or ""):
+        return Reply.answer(Target.of(PERSON).positional.answer(answer))
+    return Reply.answer(answer)
+
+
+PERSON = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    "required": ["name", "age"],
+}
+
+
+def test_through_the_loopback_server_and_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "person.json").write_text(json.dumps(PERSON))
+    with FakeServer(compact_person) as server:
+        ex = Extractor(api_key=KEY, base_url=server.base_url)
+        assert ex.extract(PERSON, "rec-1 Ada, 36", mode="compact") == {"name": "Ada", "age": 36}
+        done = cli(
+            tmp_path,
+            "extract",
+            "--schema",
+            "person.json",
+            "--text",
+            "rec-2 Grace, 36",
+            "--mode",
+            "compact",
+            "--base-url",
+            server.base_url,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"name": "Grace", "age": 36}
+        write_jsonl(
+            tmp_path / "in.jsonl", [{"id": i, "text": f"rec-{i} P{i}, 36"} for i in range(3)]
+        )
+        args = ["batch", "in.jsonl", "--schema", "person.json", "-o", "out.jsonl", "--no-progress"]
+        done = cli(tmp_path, *args, "--mode", "compact", "--base-url", server.base_url)
+        assert done.returncode == 0, done.stderr
+        lines = read_lines(tmp_path / "out.jsonl")
+        assert sorted(line["data"]["name"] for line in lines) == ["P0", "P1", "P2"]
