@@ -18,7 +18,7 @@ new `OutputMode` in `MODES`.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from ..errors import ConfigurationError
@@ -64,13 +64,17 @@ class OutputMode:
         `validate.Invalid` when it cannot be (the problems go into the re-ask)."""
         return data
 
-    def partial(self, data: Any, target: Target[Any]) -> Any:
-        """An answer still arriving (the live parsed value) as `prepare` would give it, for
-        stream snapshots: never raises."""
-        return data
+    def live(self, target: Target[Any]) -> Callable[[Any], Any]:
+        """For stream snapshots, a function of one answer while it arrives (the parser's live
+        value, growing in place) giving it as `prepare` would, without judging it."""
+        return _as_is
 
     def __repr__(self) -> str:
         return f"<output mode {self.name}>"
+
+
+def _as_is(data: Any) -> Any:
+    return data
 
 
 class JsonSchemaMode(OutputMode):
@@ -153,8 +157,8 @@ class CompactMode(OutputMode):
         # optional fields are dropped there, so that the target's defaults apply.
         return target.positional.to_keyed(data)
 
-    def partial(self, data: Any, target: Target[Any]) -> Any:
-        return target.positional.partial(data)
+    def live(self, target: Target[Any]) -> Callable[[Any], Any]:
+        return target.positional.live().keyed
 
 
 def compact_form_asked(system: str) -> Positional | None:

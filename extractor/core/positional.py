@@ -135,13 +135,12 @@ class Positional:
             raise Invalid(problems)
         return keyed
 
-    def partial(self, answer: Any) -> Any:
-        """A compact answer still arriving, as keyed data: an array shorter than its object
-        is the object's first fields."""
-        return self._keyed_value(_unwrapped(answer), self._root, [], None)
+    def live(self) -> LiveAnswer:
+        """A mirror of one compact answer while it arrives (stream snapshots)."""
+        return LiveAnswer(self)
 
     def _keyed_value(
-        self, value: Any, schema: Any, path: list[str | int], problems: list[ErrorDetail] | None
+        self, value: Any, schema: Any, path: list[str | int], problems: list[ErrorDetail]
     ) -> Any:
         if isinstance(value, list):
             target = self._positional_object(schema)
@@ -151,7 +150,7 @@ class Positional:
                     for i, item in enumerate(value)
                 ]
             properties: dict[str, Any] = target["properties"]
-            if problems is not None and len(value) != len(properties):
+            if len(value) != len(properties):
                 names = ", ".join(properties)
                 problems.append(
                     ErrorDetail(
@@ -165,10 +164,9 @@ class Positional:
                 return value
             required = set(target.get("required") or ())
             out = {}
-            for (name, sub), item in zip(properties.items(), value, strict=False):
-                if item is None and name not in required and not self._allows_null(sub):
-                    continue  # absent: the target's default applies
-                out[name] = self._keyed_value(item, sub, [*path, name], problems)
+            for (name, sub), item in zip(properties.items(), value, strict=True):
+                if not self._absent(item, name, sub, required):
+                    out[name] = self._keyed_value(item, sub, [*path, name], problems)
             return out
         if isinstance(value, dict):
             return {
@@ -285,6 +283,11 @@ class Positional:
                 return found
         return {}
 
+    def _absent(self, value: Any, name: str, schema: Any, required: set[str]) -> bool:
+        """Whether a value written for an optional property that does not allow null says
+        the property is absent (so that the target's default applies)."""
+        return value is None and name not in required and not self._allows_null(schema)
+
     def _allows_null(self, schema: Any, hops: int = 0) -> bool:
         schema, _ = self._resolve(schema)
         if not isinstance(schema, dict) or hops > _MAX_HOPS:
@@ -303,6 +306,55 @@ class Positional:
             for key in _UNION_KEYS
             for option in schema.get(key) or ()
         )
+
+
+class LiveAnswer:
+    """One compact answer while it arrives, mirrored as keyed data that grows in place as the
+    parser's live value does: each container of the answer has one mirror container, and only
+    its last child (the one still growing) and the new ones are converted again. Stream
+    snapshots rely on that: they reuse what they built for containers that keep their
+    identity, so a stream costs time in proportion to the answer, not to its square."""
+
+    def __init__(self, positional: Positional) -> None:
+        self._positional = positional
+        # id of a container of the answer -> [the container, its mirror, children mirrored]
+        self._mirrors: dict[int, list[Any]] = {}
+
+    def keyed(self, answer: Any) -> Any:
+        """The answer so far as keyed data: an array shorter than its object is the
+        object's first fields."""
+        return self._mirror(_unwrapped(answer), self._positional._root)
+
+    def _mirror(self, value: Any, schema: Any) -> Any:
+        if not isinstance(value, (list, dict)):
+            return value
+        positional = self._positional
+        entry = self._mirrors.get(id(value))
+        if entry is None or entry[0] is not value:
+            target = positional._positional_object(schema) if isinstance(value, list) else None
+            entry = [value, [] if isinstance(value, list) and target is None else {}, 0]
+            self._mirrors[id(value)] = entry
+        out, done = entry[1], entry[2]
+        start = max(done - 1, 0)  # the last child mirrored may have grown since
+        if isinstance(value, dict):
+            for key, item in list(value.items())[start:]:
+                out[key] = self._mirror(item, positional._member(schema, key))
+        elif isinstance(out, list):
+            for i in range(start, len(value)):
+                item = self._mirror(value[i], positional._item(schema, i))
+                if i < len(out):
+                    out[i] = item
+                else:
+                    out.append(item)
+        else:
+            target = positional._positional_object(schema) or {}
+            required = set(target.get("required") or ())
+            fields = list(target.get("properties", {}).items())
+            for (name, sub), item in zip(fields[start:], value[start:], strict=False):
+                if not positional._absent(item, name, sub, required):
+                    out[name] = self._mirror(item, sub)
+        entry[2] = len(value)
+        return out
 
 
 def _unwrapped(answer: Any) -> Any:

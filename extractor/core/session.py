@@ -174,6 +174,7 @@ class StreamSession:
             partial_strings=self._partial_strings, item_path=item_path
         )
         self._snapshots = Snapshots(self._annotation, context=self.loop.plan.context)
+        self._live = mode.live(self.loop.target)
         self._item_count = 0
 
     def _take(self, sse_events: list[ServerSentEvent]) -> list[Any]:
@@ -201,7 +202,7 @@ class StreamSession:
             for raw in parser.pop_items():
                 events.append(self._item(raw))
         elif changed:
-            root = self.loop.plan.template.mode.partial(parser.value, self.loop.target)
+            root = self._live(parser.value)
             if self._wrapped:
                 if not isinstance(root, dict) or WRAPPER_KEY not in root:
                     return

@@ -118,12 +118,23 @@ def test_keyed_answers_are_accepted_wholly_or_in_part() -> None:
 
 
 def test_a_partial_answer_is_the_fields_written_so_far() -> None:
-    positional = Target.of(Order).positional
-    assert positional.partial({"values": ["Ada", ["Par"]]}) == {
+    live = Target.of(Order).positional.live()
+    assert live.keyed({}) == {}
+    answer: dict[str, Any] = {"values": ["Ada", ["Par"]]}
+    first = live.keyed(answer)
+    assert first == {"customer": "Ada", "ship_to": {"city": "Par"}}
+    # The parser's live value grows in place; so does its mirror, keeping its containers.
+    ship_to = first["ship_to"]
+    answer["values"][1][0] = "Paris"
+    answer["values"][1].append(None)
+    answer["values"].append([["a", None]])
+    second = live.keyed(answer)
+    assert second is first and second["ship_to"] is ship_to
+    assert second == {
         "customer": "Ada",
-        "ship_to": {"city": "Par"},
+        "ship_to": {"city": "Paris", "zip": None},
+        "lines": [{"sku": "a"}],
     }
-    assert positional.partial({}) == {}
 
 
 def test_a_json_schema_target_with_shared_and_recursive_types() -> None:
