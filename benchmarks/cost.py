@@ -141,9 +141,25 @@ def fixed_prompt() -> None:
     )
     invoice_text = make_records()[0][0]
     first = read_chars(Extractor(api_key=KEY).request_body(Invoice, invoice_text))
+    compact = read_chars(Extractor(api_key=KEY).request_body(Invoice, invoice_text, mode="compact"))
     print(
         f"   the workload's first request (Invoice, {len(invoice_text)}-character text): "
-        f"{first} characters, {as_json(Invoice, first)} with the schema as compact JSON"
+        f"{first} characters, {as_json(Invoice, first)} with the schema as compact JSON; "
+        f"{compact} in mode='compact'"
+    )
+
+
+def compact_answers() -> None:
+    """Output characters of the workload's answers, keyed (json mode) and compact (``mode=
+    "compact"``), both as the simulated model writes them (``json.dumps``)."""
+    records = make_records()
+    positional = Target.of(Invoice).positional
+    keyed = sum(len(json.dumps(answer)) for _, answer, _ in records)
+    compact = sum(len(json.dumps(positional.answer(answer))) for _, answer, _ in records)
+    print(
+        f"   the workload's answers (Invoice, {len(records)} records): {keyed / len(records):.0f} "
+        f"characters each keyed (json mode), {compact / len(records):.0f} compact "
+        f"(mode='compact') = {compact / keyed:.2f} of keyed"
     )
 
 
@@ -367,5 +383,6 @@ def _record_id(body: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     fixed_prompt()
+    compact_answers()
     workload(by_server=False)
     workload(by_server=True)

@@ -13,6 +13,7 @@ from extractor import Extractor
 from extractor.core.target import Target
 from extractor.streaming import Done, Snapshot
 from extractor.testing import FakeModel
+from tests.batchserver import BatchServer
 from tests.e2e.test_cli import cli, read_lines, write_jsonl
 from tests.fakeserver import ChatRequest, FakeServer, Reply
 
@@ -56,7 +57,7 @@ def test_the_fake_model_answers_a_compact_request_in_compact_form() -> None:
         "values": ["Ada", ["Paris", "75001"], [["KB-1", 2], ["MS-2", 1]], {"net": 3.5}, "gift"]
     }
     system = fake.last.system
-    assert "JSON" in system and "arrays of their values" in system
+    assert "JSON" in system and "as an array of its values in that order" in system
     assert "ship_to: [" in system
     # The same script answers json mode keyed.
     fake = FakeModel().answer(ORDER)
@@ -140,11 +141,14 @@ def test_grounding_finds_the_values_of_a_compact_answer() -> None:
 
 
 def compact_person(request: ChatRequest) -> Reply:
-    """The loopback model: compact requests get compact answers (it knows the target)."""
+    """The loopback model: compact requests get compact answers (it knows the target); a
+    text with SHORT gets one value too few the first time."""
     answer = {"name": request.text.split(",")[0].split()[-1], "age": 36}
-    if "arrays of their values" in (request.messages[0].get("content") or ""):
-        return Reply.answer(Target.of(PERSON).positional.answer(answer))
-    return Reply.answer(answer)
+    if "as an array of its values" not in (request.messages[0].get("content") or ""):
+        return Reply.answer(answer)
+    if "SHORT" in request.text and request.nth == 0:
+        return Reply.answer({"values": [answer["name"]]})
+    return Reply.answer(Target.of(PERSON).positional.answer(answer))
 
 
 PERSON = {
@@ -181,3 +185,38 @@ def test_through_the_loopback_server_and_the_command_line(tmp_path: Path) -> Non
         assert done.returncode == 0, done.stderr
         lines = read_lines(tmp_path / "out.jsonl")
         assert sorted(line["data"]["name"] for line in lines) == ["P0", "P1", "P2"]
+
+
+def test_through_the_batch_api_with_a_reask_round(tmp_path: Path) -> None:
+    (tmp_path / "person.json").write_text(json.dumps(PERSON))
+    rows = [{"id": i, "text": f"rec-{i} P{i}, 36{' SHORT' if i == 1 else ''}"} for i in range(3)]
+    write_jsonl(tmp_path / "in.jsonl", rows)
+    with BatchServer(compact_person) as server:
+        args = ["batch", "in.jsonl", "--schema", "person.json", "-o", "out.jsonl", "--no-progress"]
+        args += ["--batch-api", "--poll-interval", "0.01", "--mode", "compact"]
+        done = cli(tmp_path, *args, "--base-url", server.base_url)
+    assert done.returncode == 0, done.stderr
+    lines = {line["id"]: line for line in read_lines(tmp_path / "out.jsonl")}
+    assert {i: line["data"] for i, line in lines.items()} == {
+        i: {"name": f"P{i}", "age": 36} for i in range(3)
+    }
+    assert lines[1]["attempts"] == 2 and lines[0]["attempts"] == 1
+
+
+async def test_async_extract_and_extract_many_with_a_handler() -> None:
+    def model(request: Any) -> dict[str, Any]:  # answered keyed, served compact
+        return {"sku": request.text.strip(), "qty": 2}
+
+    fake = FakeModel(handler=model)
+    aex = fake.async_extractor()
+    assert await aex.extract(Line, "KB-1", mode="compact") == Line(sku="KB-1", qty=2)
+    results = {
+        r.id: r.value
+        async for r in aex.extract_many(Line, [("a", "A"), ("b", "B")], mode="compact")
+    }
+    assert results == {"a": Line(sku="A", qty=2), "b": Line(sku="B", qty=2)}
+    served = [
+        json.loads(a.raw or "")
+        for a in (await aex.extract_result(Line, "C", mode="compact")).attempts
+    ]
+    assert served == [{"values": ["C", 2]}]

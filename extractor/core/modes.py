@@ -126,9 +126,9 @@ class ToolsMode(OutputMode):
 
 
 _COMPACT_INSTRUCTION = (
-    f'Reply with only a JSON object {{"{POSITIONAL_KEY}": V}}, V of this type. Objects shown as '
-    "[label: type, ...] are written as arrays of their values in that order, null for a value "
-    "the text does not give:\n"
+    f'Reply with only the JSON {{"{POSITIONAL_KEY}": V}}, V of this type; write each '
+    "[label: type, ...] as an array of its values in that order, null for a value the text "
+    "does not give:\n"
 )
 # The conversions of the targets whose compact instruction was written, by their notation:
 # how a fake model answering a compact request finds the form to answer in (the notation

@@ -9,6 +9,7 @@
 - `extractor.testing.wire` (a public module, not re-exported here): the OpenAI payloads and
   event streams the fake model sends, as builders, for tests that answer through respx or
   their own server, and readers of streams for assertions.
+- `compact_answer`: a keyed answer as the ``compact`` mode writes it, for fakes of your own.
 - `estimate_tokens`: the token estimate the fake model bills with: the library's own, the one
   ``extractor estimate`` counts with.
 """
@@ -17,7 +18,7 @@ from ..core.tokens import estimate_tokens
 from .exchange import SeenRequest
 from .fake import FAKE_API_KEY, FakeModel, FakeModelExhausted, Handler
 from .record import Recorder, Replayer, ReplayMismatch, cassette
-from .replies import Reply
+from .replies import Reply, compact_answer
 
 __all__ = [
     "FAKE_API_KEY",
@@ -30,5 +31,6 @@ __all__ = [
     "Reply",
     "SeenRequest",
     "cassette",
+    "compact_answer",
     "estimate_tokens",
 ]

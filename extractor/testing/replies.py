@@ -22,7 +22,18 @@ from ..core.modes import compact_form_asked
 from . import wire
 from .exchange import ChunkedStream, SeenRequest
 
-__all__ = ["Reply"]
+__all__ = ["Reply", "compact_answer"]
+
+
+def compact_answer(target: Any, data: Any) -> dict[str, Any]:
+    """What a model asked for a ``compact`` answer writes for ``data``, the keyed answer it
+    would write in json mode (wrapped as ``{"result": ...}`` for a non-object target, as
+    ``Reply.answer(value, target=...)`` writes it). ``target`` is what the code under test
+    extracts (a type, a JSON Schema dict or file). `FakeModel` does this by itself; a fake of
+    your own in another process (a loopback server) calls it."""
+    from ..core.target import Target
+
+    return Target.of(target).positional.answer(data)
 
 
 # `Reply.data` of a reply given as text.
