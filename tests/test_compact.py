@@ -220,3 +220,11 @@ async def test_async_extract_and_extract_many_with_a_handler() -> None:
         for a in (await aex.extract_result(Line, "C", mode="compact")).attempts
     ]
     assert served == [{"values": ["C", 2]}]
+
+
+def test_examples_are_shown_in_compact_form() -> None:
+    fake = FakeModel().answer(ORDER)
+    example = Order(customer="Bo", ship_to=Address(city="Rome"), lines=[Line(sku="X")])
+    fake.extractor().extract(Order, TEXT, mode="compact", examples=[("Bo, Rome: X", example)])
+    system = fake.last.system
+    assert 'JSON: {"values":["Bo",["Rome",null],[["X",1]],{},"none"]}' in system

@@ -64,6 +64,11 @@ class OutputMode:
         `validate.Invalid` when it cannot be (the problems go into the re-ask)."""
         return data
 
+    def written(self, data: Any, target: Target[Any]) -> Any:
+        """A keyed answer (``target.to_answer(value)``) as this mode's answers are written:
+        how few-shot examples are shown. The inverse of `prepare`."""
+        return data
+
     def live(self, target: Target[Any]) -> Callable[[Any], Any]:
         """For stream snapshots, a function of one answer while it arrives (the parser's live
         value, growing in place) giving it as `prepare` would, without judging it."""
@@ -151,6 +156,9 @@ class CompactMode(OutputMode):
         if len(_SHOWN) > _SHOWN_LIMIT:
             _SHOWN.popitem(last=False)
         return _COMPACT_INSTRUCTION + notation
+
+    def written(self, data: Any, target: Target[Any]) -> Any:
+        return target.positional.answer(data)
 
     def prepare(self, data: Any, target: Target[Any]) -> Any:
         # Keyed again (tolerant of keys the model wrote anyway); nulls written for absent

@@ -45,7 +45,11 @@ def system_message(
     ``json`` mode, the schema), the caller's instructions and examples."""
     if not examples:  # the common case, and hashable: built once per target
         return _system_message(target, mode, instructions)
-    return _system_message(target, mode, instructions) + "\n\n" + _render_examples(target, examples)
+    return (
+        _system_message(target, mode, instructions)
+        + "\n\n"
+        + _render_examples(target, mode, examples)
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -56,11 +60,13 @@ def _system_message(target: Target[Any], mode: OutputMode, instructions: str | N
     return "\n\n".join(parts)
 
 
-def _render_examples(target: Target[Any], examples: Sequence[tuple[str, Any]]) -> str:
+def _render_examples(
+    target: Target[Any], mode: OutputMode, examples: Sequence[tuple[str, Any]]
+) -> str:
     lines = ["Examples:"]
     for text, value in examples:
         lines.append("Text: " + text.strip())
-        lines.append("JSON: " + render(target.to_answer(value)))
+        lines.append("JSON: " + render(mode.written(target.to_answer(value), target)))
     return "\n".join(lines)
 
 
