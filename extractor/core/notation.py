@@ -125,14 +125,16 @@ class _Renderer:
         if isinstance(schema.get("allOf"), list):
             several = len(schema["allOf"]) > 1
             parts.append(self._union(schema["allOf"], " & ", keyed=keyed or several))
-        typed = [part for part in parts if part is not None]
+        typed = [part for part in parts if part is not None and not _untyped(part)]
         if not typed:
             lines = [_Line("any")]
         elif len(typed) == 1:
             lines = typed[0]
         else:
             lines = _join([_parenthesised(part) for part in typed], " & ")
-        lines[0].notes[:0] = self._notes(schema)
+        # Parts that only constrain (``anyOf: [{"required": [...]}, ...]``) say so in notes.
+        constraints = [note for part in parts if part and _untyped(part) for note in part[0].notes]
+        lines[0].notes[:0] = self._notes(schema) + constraints
         return lines
 
     def _own_type(self, schema: dict[str, Any], keyed: bool) -> _Lines | None:
@@ -242,18 +244,24 @@ class _Renderer:
         return _suffixed(_parenthesised(_labelled(self.node(items, keyed=False), "items")), "[]")
 
     def _union(self, options: list[Any], joiner: str, *, keyed: bool) -> _Lines | None:
-        rendered, constraints = [], []
-        for option in options:
-            lines = self.node(option, keyed=keyed)
-            if joiner == " & " and len(lines) == 1 and lines[0].code == "any":
+        rendered = [self.node(option, keyed=keyed) for option in options]
+        if not rendered:
+            return None
+        if all(_untyped(option) for option in rendered):  # options that only constrain
+            if joiner == " & ":
+                return [_Line("any", [note for option in rendered for note in option[0].notes])]
+            either = " | ".join(f"({'; '.join(option[0].notes) or 'any'})" for option in rendered)
+            return [_Line("any", [f"one of {either}"])]
+        constraints = []
+        parts = []
+        for lines in rendered:
+            if joiner == " & " and _untyped(lines):
                 constraints += lines[0].notes  # a part that only constrains: its notes suffice
                 continue
             if len(lines) == 1 and lines[0].notes:
                 lines = _labelled(lines, lines[0].code)
-            rendered.append(_parenthesised(lines))
-        if not rendered:
-            return [_Line("any", constraints)] if constraints else None
-        joined = _join(rendered, joiner)
+            parts.append(_parenthesised(lines))
+        joined = _join(parts, joiner)
         joined[0].notes += constraints
         return joined
 
@@ -302,7 +310,20 @@ class _Renderer:
         for key in ("properties", "patternProperties"):
             if key in schema and not isinstance(schema[key], dict):
                 notes.append(f"{key} {_json(schema[key])}")
+        properties = schema.get("properties")
+        required = schema.get("required")
+        if required and not (
+            isinstance(properties, dict)
+            and isinstance(required, list)
+            and all(name in properties for name in required)
+        ):
+            notes.append(f"required {_json(required)}")  # not marked by a missing "?"
         return notes
+
+
+def _untyped(lines: _Lines) -> bool:
+    """Whether rendered lines are a bare ``any`` (a part that only constrains)."""
+    return len(lines) == 1 and lines[0].code == "any"
 
 
 def _is_bound(schema: dict[str, Any], key: str) -> bool:

@@ -352,3 +352,14 @@ def test_generated_schemas_keep_everything_and_each_comment_stays_on_its_line(
         code = re.sub(r'"(?:[^"\\]|\\.)*"', "''", line).split(" // ", 1)[0]
         # Texts from the schema are JSON strings in the code, or in the comment: never loose.
         assert '"' not in code and "//" not in code, line
+
+
+def test_parts_that_only_constrain_are_notes() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+        "anyOf": [{"required": ["a"]}, {"required": ["b"]}],
+    }
+    assert render(for_prompt(schema)).splitlines()[0] == (
+        '{ // one of (required ["a"]) | (required ["b"])'
+    )

@@ -313,3 +313,18 @@ def test_a_bad_key_stops_every_worker_and_ctrl_c_stops_gracefully(
         assert done.returncode == 0, done.stderr
         assert sorted(line["id"] for line in read_lines(workdir / "out.jsonl")) == list(range(200))
         assert file_totals(workdir / "out.jsonl")[:2] == server.billed()
+
+
+def test_compact_mode_on_ray_with_a_reask(ray_cluster: str, workdir: Path) -> None:
+    from tests.test_compact import compact_person  # compact answers; SHORT: one value too few
+
+    rows = [{"id": i, "text": f"rec-{i} P{i}, 36{' SHORT' if i == 1 else ''}"} for i in range(4)]
+    write_jsonl(workdir / "in.jsonl", rows)
+    with FakeServer(compact_person) as server:
+        done = cli(workdir, *on_ray(server, ray_cluster, "--mode", "compact"))
+    assert done.returncode == 0, done.stderr
+    lines = {line["id"]: line for line in read_lines(workdir / "out.jsonl")}
+    assert {i: line["data"] for i, line in lines.items()} == {
+        i: {"name": f"P{i}", "age": 36} for i in range(4)
+    }
+    assert lines[1]["attempts"] == 2
