@@ -25,7 +25,7 @@ from ..errors import ConfigurationError
 from .completion import Completion
 from .positional import WRAPPER_KEY as POSITIONAL_KEY
 from .positional import Positional
-from .schema import drop_unrequested_nulls
+from .schema import drop_unrequested_nulls, render
 from .target import WRAPPER_KEY, Target
 
 __all__ = ["MODES", "ModeName", "OutputMode", "compact_form_asked", "output_mode"]
@@ -64,10 +64,10 @@ class OutputMode:
         `validate.Invalid` when it cannot be (the problems go into the re-ask)."""
         return data
 
-    def written(self, data: Any, target: Target[Any]) -> Any:
-        """A keyed answer (``target.to_answer(value)``) as this mode's answers are written:
-        how few-shot examples are shown. The inverse of `prepare`."""
-        return data
+    def write(self, data: Any, target: Target[Any]) -> str:
+        """A prepared (keyed) answer as this mode's model would have written it: how
+        few-shot examples are shown. The inverse of `prepare`."""
+        return render(data)
 
     def live(self, target: Target[Any]) -> Callable[[Any], Any]:
         """For stream snapshots, a function of one answer while it arrives (the parser's live
@@ -157,8 +157,8 @@ class CompactMode(OutputMode):
             _SHOWN.popitem(last=False)
         return _COMPACT_INSTRUCTION + notation
 
-    def written(self, data: Any, target: Target[Any]) -> Any:
-        return target.positional.answer(data)
+    def write(self, data: Any, target: Target[Any]) -> str:
+        return render(target.positional.answer(data))
 
     def prepare(self, data: Any, target: Target[Any]) -> Any:
         # Keyed again (tolerant of keys the model wrote anyway); nulls written for absent

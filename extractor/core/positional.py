@@ -183,6 +183,16 @@ class Positional:
         benchmarks answer compact requests with it."""
         return {WRAPPER_KEY: self._compact_value(data, self._root)}
 
+    def patch(self, data: Any) -> Any:
+        """Some top-level properties (a patch re-ask's reply, keyed) as the model writes them
+        in compact mode: keyed at the top, each value in compact form."""
+        if not isinstance(data, dict):
+            return self._compact_value(data, self._root)
+        return {
+            key: self._compact_value(value, self._member(self._root, key))
+            for key, value in data.items()
+        }
+
     def _compact_value(self, value: Any, schema: Any) -> Any:
         if isinstance(value, dict):
             target = self._positional_object(schema)

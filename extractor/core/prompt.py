@@ -66,7 +66,7 @@ def _render_examples(
     lines = ["Examples:"]
     for text, value in examples:
         lines.append("Text: " + text.strip())
-        lines.append("JSON: " + render(mode.written(target.to_answer(value), target)))
+        lines.append("JSON: " + mode.write(target.to_answer(value), target))
     return "\n".join(lines)
 
 

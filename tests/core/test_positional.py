@@ -78,6 +78,14 @@ def test_the_notation_shows_the_same_form() -> None:
     assert "payment?: { // keys kept" in lines  # an option of a real union keeps its keys
 
 
+def test_a_patch_is_keyed_at_the_top_with_compact_values() -> None:
+    positional = Target.of(Order).positional
+    patch = {"ship_to": {"city": "Rome", "zip": None}, "lines": [{"sku": "c", "qty": 4}]}
+    written = positional.patch(patch)
+    assert written == {"ship_to": ["Rome", None], "lines": [["c", 4]]}
+    assert positional.to_keyed(written) == patch
+
+
 def test_absent_optional_values_are_null_and_their_defaults_apply() -> None:
     positional = Target.of(Order).positional
     keyed = positional.to_keyed(
