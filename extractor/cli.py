@@ -46,12 +46,12 @@ import httpx
 from ._version import __version__
 from .client import DEFAULT_TIMEOUT, AsyncExtractor, Extractor, ExtractorOptions
 from .core.cost import Usage
-from .core.modes import ModeName
+from .core.modes import ModeName, output_mode
 from .core.options import CallOptions
 from .core.prices import Price
 from .core.result import spans_to_dict
 from .core.target import Target
-from .core.tokens import MESSAGE_OVERHEAD, answer_tokens, estimate_tokens
+from .core.tokens import MESSAGE_OVERHEAD, estimate_tokens
 from .errors import ConfigurationError, ExtractionError, InputError, OutputError
 from .grounding import render_html
 from .jobs.inputs import (
@@ -534,7 +534,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         estimate_tokens(str(message.get("content") or "")) + MESSAGE_OVERHEAD
         for message in body["messages"]
     )
-    per_answer = answer_tokens(target.schema)
+    per_answer = output_mode(options.get("mode", "json")).answer_tokens(target)
     records = unreadable = text_tokens = 0
     stream = open_input(args.input)
     try:

@@ -185,6 +185,12 @@ def test_through_the_loopback_server_and_the_command_line(tmp_path: Path) -> Non
         assert done.returncode == 0, done.stderr
         lines = read_lines(tmp_path / "out.jsonl")
         assert sorted(line["data"]["name"] for line in lines) == ["P0", "P1", "P2"]
+    estimates = [
+        cli(tmp_path, "estimate", "in.jsonl", "--schema", "person.json", *mode).stdout
+        for mode in ((), ("--mode", "compact"))
+    ]
+    assert "output tokens:  ~54 (18 per answer)" in estimates[0]
+    assert "output tokens:  ~36 (12 per answer)" in estimates[1]
 
 
 def test_through_the_batch_api_with_a_reask_round(tmp_path: Path) -> None:

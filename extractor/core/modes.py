@@ -27,6 +27,7 @@ from .positional import WRAPPER_KEY as POSITIONAL_KEY
 from .positional import Positional
 from .schema import drop_unrequested_nulls, render
 from .target import WRAPPER_KEY, Target
+from .tokens import answer_tokens
 
 __all__ = ["MODES", "ModeName", "OutputMode", "compact_form_asked", "output_mode"]
 
@@ -63,6 +64,10 @@ class OutputMode:
         """The parsed answer as the target's validator should see it; raises
         `validate.Invalid` when it cannot be (the problems go into the re-ask)."""
         return data
+
+    def answer_tokens(self, target: Target[Any]) -> int:
+        """Estimated tokens of one answer (``extractor estimate``)."""
+        return answer_tokens(target.schema)
 
     def write(self, data: Any, target: Target[Any]) -> str:
         """A prepared (keyed) answer as this mode's model would have written it: how
@@ -159,6 +164,9 @@ class CompactMode(OutputMode):
 
     def write(self, data: Any, target: Target[Any]) -> str:
         return render(target.positional.answer(data))
+
+    def answer_tokens(self, target: Target[Any]) -> int:
+        return answer_tokens(target.schema, keyed=False)
 
     def prepare(self, data: Any, target: Target[Any]) -> Any:
         # Keyed again (tolerant of keys the model wrote anyway); nulls written for absent

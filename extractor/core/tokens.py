@@ -35,10 +35,15 @@ def request_tokens(content: bytes) -> int:
     return -(-len(content) // _ASCII_CHARS_PER_TOKEN)
 
 
-def answer_tokens(schema: dict[str, Any]) -> int:
-    """Estimated tokens of one answer conforming to ``schema``: each leaf value costs its key,
-    a short value and punctuation (about 8 tokens); arrays are counted as 3 items."""
-    return 2 + 8 * _leaves(schema, schema, depth=0)
+# Tokens of one leaf value of an answer: its key, a short value and punctuation; without the
+# key (the compact mode's answers), a short value and punctuation.
+_KEYED_LEAF, _BARE_LEAF = 8, 5
+
+
+def answer_tokens(schema: dict[str, Any], *, keyed: bool = True) -> int:
+    """Estimated tokens of one answer conforming to ``schema``: each leaf value costs about
+    8 tokens (5 without its key); arrays are counted as 3 items."""
+    return 2 + (_KEYED_LEAF if keyed else _BARE_LEAF) * _leaves(schema, schema, depth=0)
 
 
 def _leaves(node: Any, root: dict[str, Any], depth: int) -> int:

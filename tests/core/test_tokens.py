@@ -23,6 +23,7 @@ def test_request_tokens_from_the_serialized_body() -> None:
 def test_answer_tokens_follow_the_schema_shape() -> None:
     person = {"type": "object", "properties": {"name": {"type": "string"}, "age": {}}}
     assert answer_tokens(person) == 2 + 8 * 2
+    assert answer_tokens(person, keyed=False) == 2 + 5 * 2  # compact answers: no keys
     people = {
         "type": "object",
         "properties": {"people": {"type": "array", "items": {"$ref": "#/$defs/P"}}},
