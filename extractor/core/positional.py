@@ -39,6 +39,8 @@ __all__ = [
 WRAPPER_KEY = "values"
 
 _UNION_KEYS = ("anyOf", "oneOf")
+# The schema of a value the schema says nothing about (one object: see `Positional._objects`).
+_ANY: dict[str, Any] = {}
 # Refs chains longer than this are a loop of references to references: no schema.
 _MAX_HOPS = 32
 
@@ -120,6 +122,9 @@ class Positional:
         }
         self._defs["#"] = self._root
         self._keyed = keyed_references(self._root)
+        # `_positional_object` of each schema node met, by identity: the nodes belong to the
+        # target's prompt schema, which lives as long as this (anything else is `_ANY`).
+        self._objects: dict[int, dict[str, Any] | None] = {}
 
     # -- compact -> keyed ----------------------------------------------------------------
 
@@ -222,10 +227,16 @@ class Positional:
                 return schema, keyed
             keyed = keyed or ref in self._keyed
             schema = self._defs[ref]
-        return {}, keyed
+        return _ANY, keyed
 
     def _positional_object(self, schema: Any) -> dict[str, Any] | None:
         """The object schema that an array here is the values of, if any."""
+        key = id(schema)
+        if key not in self._objects:
+            self._objects[key] = self._find_positional_object(schema)
+        return self._objects[key]
+
+    def _find_positional_object(self, schema: Any) -> dict[str, Any] | None:
         for _ in range(_MAX_HOPS):
             schema, keyed = self._resolve(schema)
             if keyed or not isinstance(schema, dict):
@@ -280,18 +291,18 @@ class Positional:
 
     def _find(self, schema: Any, own: Callable[[dict[str, Any]], Any], hops: int = 0) -> Any:
         """What ``own`` finds in the schema, or else in its first union or allOf option
-        that has it; ``{}`` (any value) when none has."""
+        that has it; `_ANY` when none has."""
         schema, _ = self._resolve(schema)
         if not isinstance(schema, dict) or hops > _MAX_HOPS:
-            return {}
+            return _ANY
         found = own(schema)
         if found is not None:
             return found
         for option in self._options(schema):
             found = self._find(option, own, hops + 1)
-            if found != {}:
+            if found is not _ANY:
                 return found
-        return {}
+        return _ANY
 
     def _absent(self, value: Any, name: str, schema: Any, required: set[str]) -> bool:
         """Whether a value written for an optional property that does not allow null says
