@@ -25,6 +25,7 @@ from typing import Any
 
 from .patterns import search
 from .result import ErrorDetail, format_path
+from .schema import JSON_TYPES
 from .validate import Invalid
 
 __all__ = [
@@ -41,6 +42,8 @@ WRAPPER_KEY = "values"
 _UNION_KEYS = ("anyOf", "oneOf")
 # The schema of a value the schema says nothing about (one object: see `Positional._objects`).
 _ANY: dict[str, Any] = {}
+# How deep `Positional._fit` looks to tell a union's options apart.
+_FIT_DEPTH = 4
 # Refs chains longer than this are a loop of references to references: no schema.
 _MAX_HOPS = 32
 
@@ -174,6 +177,7 @@ class Positional:
                     out[name] = self._keyed_value(item, sub, [*path, name], problems)
             return out
         if isinstance(value, dict):
+            schema = self._choose(schema, value)
             return {
                 key: self._keyed_value(item, self._member(schema, key), [*path, key], problems)
                 for key, item in value.items()
@@ -202,6 +206,7 @@ class Positional:
         if isinstance(value, dict):
             target = self._positional_object(schema)
             if target is None:
+                schema = self._choose(schema, value)
                 return {
                     key: self._compact_value(item, self._member(schema, key))
                     for key, item in value.items()
@@ -289,6 +294,56 @@ class Positional:
 
         return self._find(schema, own)
 
+    def _choose(self, schema: Any, value: dict[str, Any], depth: int = 0) -> Any:
+        """The schema a keyed object is, for finding its members: under a union (``anyOf``,
+        ``oneOf``), the option that describes most of it (`_fit`; the first of those that
+        describe as much), so that options whose members share names but not shapes are
+        told apart."""
+        for _ in range(_MAX_HOPS):
+            schema, _ = self._resolve(schema)
+            if not isinstance(schema, dict):
+                return schema
+            options = [
+                option
+                for key in _UNION_KEYS
+                if isinstance(schema.get(key), list)
+                for option in schema[key]
+            ]
+            if len(options) < 2:
+                return schema
+            fits = [self._fit(option, value, depth + 1) for option in options]
+            if max(fits) == 0:
+                return schema
+            schema = options[fits.index(max(fits))]
+        return schema
+
+    def _fit(self, schema: Any, value: Any, depth: int) -> int:
+        """How much of ``value`` the schema describes (a rough count of the parts whose
+        place and kind it knows), to choose a union's option."""
+        schema, _ = self._resolve(schema)
+        if not isinstance(schema, dict) or depth > _FIT_DEPTH:
+            return 0
+        if isinstance(value, dict):
+            chosen = self._choose(schema, value, depth)
+            fits = (self._member(chosen, key) for key in value)
+            return sum(
+                1 + self._fit(sub, item, depth + 1)
+                for sub, item in zip(fits, value.values(), strict=True)
+                if sub is not _ANY
+            )
+        if isinstance(value, list):
+            target = self._positional_object(schema)
+            if target is None:
+                return sum(
+                    self._fit(self._item(schema, i), item, depth + 1)
+                    for i, item in enumerate(value)
+                )
+            if len(value) != len(target["properties"]):
+                return 0
+            parts = zip(target["properties"].values(), value, strict=True)
+            return 1 + sum(self._fit(sub, item, depth + 1) for sub, item in parts)
+        return int(_is_of_type(value, schema))
+
     def _find(self, schema: Any, own: Callable[[dict[str, Any]], Any], hops: int = 0) -> Any:
         """What ``own`` finds in the schema, or else in its first union or allOf option
         that has it; `_ANY` when none has."""
@@ -358,6 +413,7 @@ class LiveAnswer:
         out, done = entry[1], entry[2]
         start = max(done - 1, 0)  # the last child mirrored may have grown since
         if isinstance(value, dict):
+            schema = positional._choose(schema, value)
             for key, item in list(value.items())[start:]:
                 out[key] = self._mirror(item, positional._member(schema, key))
         elif isinstance(out, list):
@@ -376,6 +432,21 @@ class LiveAnswer:
                     out[name] = self._mirror(item, sub)
         entry[2] = len(value)
         return out
+
+
+def _is_of_type(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether a value has the schema's type (or is one of its literals)."""
+    if "const" in schema:
+        return bool(schema["const"] == value)
+    if isinstance(schema.get("enum"), list):
+        return value in schema["enum"]
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if isinstance(value, bool):  # a bool is an int to Python, not to JSON Schema
+        return "boolean" in kinds
+    return isinstance(
+        value, tuple(t for k in kinds if isinstance(k, str) for t in JSON_TYPES.get(k, ()))
+    )
 
 
 def _unwrapped(answer: Any) -> Any:

@@ -17,7 +17,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["compact", "drop_unrequested_nulls", "for_prompt", "hoist", "render", "strict"]
+__all__ = [
+    "JSON_TYPES",
+    "compact",
+    "drop_unrequested_nulls",
+    "for_prompt",
+    "hoist",
+    "render",
+    "strict",
+]
 
 # Keys whose values are maps from names to subschemas: a "title" key inside them is a field
 # called "title", not the keyword.
@@ -132,7 +140,8 @@ def _shrink(node: Any, defs: dict[str, Any], inline: set[str], in_name_map: bool
     return _enum_without_type(_nullable(out))
 
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
+#: The Python types of the JSON values of each JSON Schema type (a bool is also an int).
+JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
     "number": (int, float),
@@ -149,9 +158,9 @@ def _enum_without_type(node: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(values, list) or kind is None:
         return node
     kinds = kind if isinstance(kind, list) else [kind]
-    if not all(isinstance(k, str) and k in _JSON_TYPES for k in kinds):
+    if not all(isinstance(k, str) and k in JSON_TYPES for k in kinds):
         return node
-    allowed = tuple(t for k in kinds for t in _JSON_TYPES[k])
+    allowed = tuple(t for k in kinds for t in JSON_TYPES[k])
     bool_ok = "boolean" in kinds
     if all(isinstance(v, allowed) and (bool_ok or not isinstance(v, bool)) for v in values):
         return {key: value for key, value in node.items() if key != "type"}

@@ -92,9 +92,9 @@ def _expected(schema: Any) -> Iterator[str]:
     yield from walk(schema)
 
 
-def assert_complete(schema: Any) -> str:
+def assert_complete(schema: Any, *, positional: bool = False) -> str:
     shown = for_prompt(schema)
-    text = render(shown)
+    text = render(shown, positional=positional)
     missing = [part for part in _expected(shown) if part not in text]
     assert not missing, f"not in the notation: {missing}\n{text}"
     return text
@@ -107,6 +107,7 @@ def test_every_corpus_schema_keeps_all_the_model_needs_in_fewer_characters(
     text = assert_complete(target.schema)
     assert text == target.prompt_schema
     assert len(text) < len(render_json(target.prompt_schema_data))
+    assert assert_complete(target.schema, positional=True) == target.compact_prompt_schema
 
 
 class Address(BaseModel):
@@ -347,6 +348,7 @@ SCHEMAS = st.recursive(SCALARS, _schemas, max_leaves=8).map(
 def test_generated_schemas_keep_everything_and_each_comment_stays_on_its_line(
     schema: dict[str, Any],
 ) -> None:
+    assert_complete(schema, positional=True)
     text = assert_complete(schema)
     for line in text.splitlines():
         code = re.sub(r'"(?:[^"\\]|\\.)*"', "''", line).split(" // ", 1)[0]

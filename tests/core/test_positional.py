@@ -266,6 +266,20 @@ def test_keyed_to_compact_to_keyed_is_the_identity(
     assert target.positional.to_keyed(compact) == keyed
 
 
+def test_union_options_with_members_of_one_name_and_other_shapes() -> None:
+    def option(*names: str) -> dict[str, Any]:
+        inner = {"type": "object", "properties": {n: {"type": "string"} for n in names}}
+        return {"type": "object", "properties": {"a": inner}, "required": ["a"]}
+
+    schema = for_prompt(
+        {"type": "object", "properties": {"u": {"anyOf": [option("x"), option("y", "z")]}}}
+    )
+    positional = Positional(schema)
+    for data in ({"u": {"a": {"x": "1"}}}, {"u": {"a": {"y": "1", "z": "2"}}}):
+        assert positional.to_keyed(positional.answer(data)) == data
+    assert positional.answer({"u": {"a": {"y": "1", "z": "2"}}}) == {"values": [{"a": ["1", "2"]}]}
+
+
 def test_the_conversion_and_the_notation_agree_on_which_objects_are_arrays() -> None:
     union = {
         "type": "object",
@@ -280,3 +294,14 @@ def test_the_conversion_and_the_notation_agree_on_which_objects_are_arrays() -> 
     assert Positional(shown).answer({"pay": {"n": "1"}, "also": {"n": "2"}}) == {
         "values": [{"n": "1"}, {"n": "2"}]
     }
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_the_round_trip_over_generated_schemas(data: Any) -> None:
+    from tests.core.test_notation import SCHEMAS
+
+    schema = for_prompt(data.draw(SCHEMAS))
+    keyed = data.draw(values(schema, schema))
+    positional = Positional(schema)
+    assert positional.to_keyed(positional.answer(keyed)) == keyed
