@@ -11,6 +11,13 @@ new `OutputMode` in `MODES`.
 - ``json_schema``: strict structured outputs; the schema travels in the request, and the
   nulls that strictness forces for optional fields are dropped before validation.
 - ``tools``: a forced function call whose arguments are the answer.
+
+Patch re-asks: when every problem of a rejected answer lies inside top-level properties, the
+json mode re-asks for only those properties and merges the reply into the answer (see
+`extractor.core.loop`). A mode takes part through three members: ``patches`` (may its
+re-asks be patches), ``patch_values`` (a patch reply as keyed values) and ``write`` (a merged
+answer shown back to the model). Modes whose reply must conform to the whole schema
+(``json_schema``, ``tools``) set ``patches = False``.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from typing import Any, Literal
 
 from ..errors import ConfigurationError
 from .completion import Completion
-from .schema import drop_unrequested_nulls
+from .schema import drop_unrequested_nulls, render
 from .target import Target
 
 __all__ = ["MODES", "ModeName", "OutputMode", "output_mode"]
@@ -35,6 +42,10 @@ class OutputMode:
     #: Whether the raw answer may go straight to the validator's JSON parser: False when the
     #: parsed data must be changed first (`prepare`).
     validates_raw: bool = True
+    #: Whether a re-ask may ask for only the top-level properties that failed (a patch):
+    #: False when the reply must conform to the whole schema (structured outputs, a tool's
+    #: parameters), so that a partial reply is impossible.
+    patches: bool = True
 
     def params(self, target: Target[Any]) -> dict[str, Any]:
         """Request parameters that ask for this mode's answer."""
@@ -56,6 +67,18 @@ class OutputMode:
         """The parsed answer as the target's validator should see it."""
         return data
 
+    def patch_values(self, data: Any, target: Target[Any]) -> Any:
+        """A parsed patch reply (a JSON object of some top-level properties, written as this
+        mode writes values) as keyed values, ready to replace the same properties of a
+        prepared answer. A stream shows previews of the reply merged as it arrives,
+        before this is applied."""
+        return data
+
+    def write(self, data: Any, target: Target[Any]) -> str:
+        """A prepared answer as this mode's model would have written it: how a full re-ask
+        after a patch shows the merged answer back."""
+        return render(data)
+
     def __repr__(self) -> str:
         return f"<output mode {self.name}>"
 
@@ -63,6 +86,7 @@ class OutputMode:
 class JsonSchemaMode(OutputMode):
     name = "json_schema"
     validates_raw = False
+    patches = False
 
     def params(self, target: Target[Any]) -> dict[str, Any]:
         schema = {"name": target.name, "schema": target.strict_schema, "strict": True}
@@ -80,6 +104,7 @@ class JsonSchemaMode(OutputMode):
 
 class ToolsMode(OutputMode):
     name = "tools"
+    patches = False
 
     def params(self, target: Target[Any]) -> dict[str, Any]:
         function = {
