@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.core.prompt import PATCH_REQUEST
 from tests.batchserver import BatchServer
 from tests.e2e.test_cli import (
     FAULTS,
@@ -27,7 +28,7 @@ from tests.e2e.test_cli import (
     write_jsonl,
     write_people,
 )
-from tests.fakeserver import ChatRequest, FakeServer, Reply
+from tests.fakeserver import ChatRequest, FakeServer, Reply, person_answer
 
 
 @pytest.fixture
@@ -178,6 +179,48 @@ def test_reask_live_sends_re_asks_to_the_live_api(server: BatchServer, workdir: 
     assert len(bills) == 3
     assert Decimal(str(ok["types"]["cost"])) == expected
     assert "1 live re-asks" in done.stderr
+
+
+def patching(request: ChatRequest) -> Reply:
+    """A model that leaves out the age, then answers a patch re-ask with only the fields it
+    asks for (the JSON array ending the feedback); it writes a number as a string once."""
+    answer = person_answer(request.text)
+    if "FAULT-PATCH" in request.text:
+        if request.is_reask:
+            last = request.feedback.splitlines()[-1]
+            fields = (
+                json.loads(last[len(PATCH_REQUEST) :]) if last.startswith(PATCH_REQUEST) else []
+            )
+            return Reply.answer({name: answer[name] for name in fields})
+        return Reply.answer({"name": answer["name"]})
+    if "FAULT-NEVER" in request.text:
+        return Reply.answer({"age": "old"} if request.is_reask else {"name": answer["name"]})
+    if "FAULT-GROUPED" in request.text:
+        return Reply.answer({**answer, "age": f" {answer['age']} "})
+    return Reply.answer(answer)
+
+
+def test_a_re_ask_round_sends_patches_and_merges_the_replies(workdir: Path) -> None:
+    rows = [{"id": "patch", "text": person_text("patch", 0, "FAULT-PATCH")}]
+    rows.append({"id": "grouped", "text": person_text("grouped", 1, "FAULT-GROUPED")})
+    rows.append({"id": "never", "text": person_text("never", 2, "FAULT-NEVER")})
+    write_jsonl(workdir / "in.jsonl", rows)
+    with BatchServer(patching) as server:
+        done = cli(workdir, *batch_api_args(server, "--max-retries", "1"))
+    assert done.returncode == 0, done.stderr
+    ok = {line["id"]: line for line in read_lines(workdir / "out.jsonl")}
+    assert ok["patch"]["data"] == {"name": "Person 0", "age": 20}
+    assert ok["grouped"]["data"] == {"name": "Person 1", "age": 21}
+    assert ok["patch"]["attempts"] == 2 and ok["grouped"]["attempts"] == 1  # mended locally
+    reask = next(r for r in server.requests if r.is_reask and r.key == "patch")
+    assert reask.feedback.endswith(PATCH_REQUEST + '["age"]')
+    assert len(server.created()) == 2  # the patches went in the second round
+    # The errors file shows the answer the problems are about, and the reply that made it.
+    (failed,) = read_lines(workdir / "out.errors.jsonl")
+    assert failed["id"] == "never" and failed["error"]["type"] == "ValidationFailed"
+    merged, note = failed["raw"].split("\n")
+    assert json.loads(merged) == {"name": "Person 2", "age": "old"}
+    assert note.endswith('{"age": "old"}]')
 
 
 def _wait(predicate: object, process: object, timeout: float = 30.0) -> None:
