@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from extractor.core.repair import repair
@@ -156,3 +159,12 @@ def test_pydantic_errors_point_repair_at_lax_parse_failures_only() -> None:
     with pytest.raises(Invalid) as lax:
         Target.of(Lax).validate({"x": "1,234", "currency": "usd"})
     assert lax.value.mendable == [("x",), ("currency",)]
+
+
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False))
+def test_numbers_written_with_grouping_and_decimals_read_back_exactly(value: Decimal) -> None:
+    english = f"{value:,.2f}"
+    german = english.replace(",", " ").replace(".", ",").replace(" ", ".")
+    spaced = english.replace(",", "\u202f")
+    for text in (english, german, spaced):
+        assert mend(text, NUMBER) == float(value), text
