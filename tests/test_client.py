@@ -412,6 +412,29 @@ async def test_async_extractor_many_concurrent_calls():
     assert [len(r.attempts) for r in results] == [2 if n % 3 == 0 else 1 for n in range(60)]
 
 
+async def test_async_calls_mend_and_patch_like_sync_ones():
+    class Payment(BaseModel):
+        payer: str
+        amount: float
+        currency: Literal["CNY", "USD", "EUR"]
+
+    seen: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        last = json.loads(request.content)["messages"][-1]["content"]
+        seen.append(last)
+        if "only these fields" in last:
+            return reply({"amount": 6512.24})
+        return reply({"payer": "Ada", "amount": "6,512.24 EUR", "currency": "eur"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with AsyncExtractor(api_key=KEY, base_url=BASE_URL, http_client=client) as ex:
+        result = await ex.extract_result(Payment, "Ada paid 6,512.24 EUR")
+    assert result.value == Payment(payer="Ada", amount=6512.24, currency="EUR")
+    assert seen[1].endswith('only these fields: ["amount"]')  # the currency was mended
+    assert [a.patch for a in result.attempts] == [(), ("amount",)]
+
+
 async def test_async_extract_and_errors_match_sync(api):
     api.post(URL).mock(return_value=reply({"name": "A", "age": "x"}))
     ex = AsyncExtractor(api_key=KEY, base_url=BASE_URL)
