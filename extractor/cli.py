@@ -528,7 +528,9 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     target = load_schema(args.schema)
     extractor = Extractor(model=args.model, base_url=args.base_url, **_settings(args))
     options = _options(args)
-    body = extractor.request_body(target, "", **options)
+    # One character stands for the record's text (an empty text is refused): the prompt
+    # around it is what every request pays.
+    body = extractor.request_body(target, "-", **options)
     fixed = sum(
         estimate_tokens(str(message.get("content") or "")) + MESSAGE_OVERHEAD
         for message in body["messages"]

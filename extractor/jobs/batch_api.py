@@ -591,7 +591,8 @@ class BatchApiJob(Job):
     def _fingerprint(self) -> str:
         """What decides how requests are built and answers judged, hashed: a state file is
         only taken up by the same job."""
-        plan = self.extractor.planner.plan(self.target, "", self.config.options)
+        # Any record's text stands for all: the body around it is what must be the same.
+        plan = self.extractor.planner.plan(self.target, "TEXT", self.config.options)
         decisive = [plan.template.body(), plan.max_retries, plan.strict, plan.retry_truncated]
         text = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
