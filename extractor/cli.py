@@ -306,9 +306,8 @@ def _batch_api_job(
     from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
     from .wire.endpoint import Endpoint
 
-    for flag, given in (("--cache", args.cache), ("--budget", args.budget)):
-        if given is not None:
-            raise ConfigurationError(f"{flag} is not available with --batch-api; drop one.")
+    if args.cache is not None:
+        raise ConfigurationError("--cache is not available with --batch-api; drop one.")
     endpoint = Endpoint(base_url=args.base_url, api_key=None)
     return BatchApiJob(
         config,

@@ -45,6 +45,7 @@ from ..core.completion import Completion
 from ..core.cost import Usage
 from ..core.loop import ExtractionLoop
 from ..core.prices import Price
+from ..core.tokens import answer_tokens, request_tokens
 from ..core.target import Target
 from ..errors import (
     APIError,
@@ -332,6 +333,7 @@ class BatchApiJob(Job):
             lines.append((key, (json.dumps(line, ensure_ascii=False) + "\n").encode()))
         for key, error in refused:
             self._finish(key, self._failed(self._pending[key], error), out, errors)
+        lines = self._affordable(lines)
         if not lines:
             return False
         self.batch_stats.rounds += 1
@@ -345,6 +347,44 @@ class BatchApiJob(Job):
             self._save()  # the file is known before the batch exists: see _adopt
             await self._create(batch)
         return True
+
+    def _affordable(self, lines: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """The requests of the next round that ``--budget`` still pays for, at the batch price:
+        each request's input as sent and an answer of the usual size. A batch is paid once
+        submitted, so the budget is checked before it, not while it runs; the requests left
+        out wait for a rerun (with a new budget), and the job stops with "budget"."""
+        budget = self.config.budget
+        if budget is None or self.price is None:
+            return lines
+        left = budget - self._spent()
+        answer = answer_tokens(self.target.schema)
+        kept: list[tuple[str, bytes]] = []
+        for key, encoded in lines:
+            left -= self.price.cost(Usage(request_tokens(encoded), answer)).amount
+            if left < 0:
+                break
+            kept.append((key, encoded))
+        if len(kept) < len(lines):
+            self.reporter.message(
+                f"budget: {self._spent():f} {self.price.currency} of {budget} spent; submitting "
+                f"{len(kept)} of {len(lines)} requests, the rest wait for a rerun"
+            )
+            if not kept:
+                self.stats.stopped = "budget"
+        return kept
+
+    def _spent(self) -> Decimal:
+        """What this run spent: the records it finished, and the answers of those in progress."""
+        return self.stats.cost + sum(
+            (self._cost(p.loop.usage, p.live_usage) for p in self._pending.values()), Decimal(0)
+        )
+
+    def _cost(self, usage: Usage, live_usage: Usage) -> Decimal:
+        """What ``usage`` cost: batch answers at the batch price, the part of it spent on live
+        re-asks (``live_usage``) at the live one."""
+        assert self.price is not None and self.live_price is not None
+        batch = self.price.cost(_minus(usage, live_usage)).amount
+        return batch + self.live_price.cost(live_usage).amount
 
     def _split(self, lines: list[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
         chunk: list[tuple[str, bytes]] = []
@@ -532,12 +572,9 @@ class BatchApiJob(Job):
         return self._priced(pending, self.processor.failed(pending.record, error))
 
     def _priced(self, pending: _Pending, outcome: RecordOutcome) -> RecordOutcome:
-        """The outcome's cost: batch answers at the batch price, live re-asks at the live one."""
-        if self.price is None or self.live_price is None:
-            return outcome
-        batch_usage = _minus(outcome.usage, pending.live_usage)
-        cost = self.price.cost(batch_usage).amount + self.live_price.cost(pending.live_usage).amount
-        outcome.cost = cost
+        """The outcome with its cost at the prices it was paid (`_cost`)."""
+        if self.price is not None:
+            outcome.cost = self._cost(outcome.usage, pending.live_usage)
         return outcome
 
     def _finish(

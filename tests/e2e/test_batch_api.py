@@ -290,6 +290,28 @@ def test_a_server_without_the_batch_api_stops_the_job_with_a_clear_error(workdir
     assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
 
 
+def test_budget_submits_only_what_it_pays_for_and_the_rerun_goes_on(
+    server: BatchServer, workdir: Path
+) -> None:
+    """A batch is paid once submitted: the budget is checked before each round, at the batch
+    price, and the requests it does not cover wait for a rerun."""
+    write_people(workdir, 20)
+    budget = Decimal("0.002")
+    done = cli(workdir, *batch_api_args(server, "--budget", str(budget)))
+    assert done.returncode == 3, done.stderr
+    assert "budget:" in done.stderr and "the rest wait for a rerun" in done.stderr
+    first = set(server.submitted)
+    assert 0 < len(first) < 20
+    *_, cost = file_totals(workdir / "out.jsonl", workdir / "out.errors.jsonl")
+    assert cost <= budget
+    assert (workdir / "out.jsonl.batches.json").exists()  # the rest is still to do
+
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(workdir, set(range(20)))
+    assert all(count == 1 for count in server.submitted.values())  # nothing paid twice
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
