@@ -45,8 +45,8 @@ from ..core.completion import Completion
 from ..core.cost import Usage
 from ..core.loop import ExtractionLoop
 from ..core.prices import Price
-from ..core.tokens import answer_tokens, request_tokens
 from ..core.target import Target
+from ..core.tokens import answer_tokens, request_tokens
 from ..errors import (
     APIError,
     ConfigurationError,
