@@ -63,6 +63,7 @@ from ..wire.secret import excerpt
 from .config import JobConfig, Reporter, Stats
 from .inputs import Record, id_key
 from .local import Job, carry
+from .outage import is_systematic
 from .outputs import JsonlWriter, Prior, Spent
 from .records import RecordOutcome, account
 
@@ -272,8 +273,15 @@ class BatchApiJob(Job):
             self.stats.stopped = "aborted"
             raise
         except APIError as exc:  # the Files or Batches endpoints, after transport retries
-            self.stats.stopped = "aborted"
-            raise JobAborted(exc) from exc
+            if is_systematic(type(exc).__name__):
+                # Down, not wrong: the state file keeps every batch and record for a rerun.
+                self.stats.stopped = "outage"
+                self.stats.undone = len(self._pending)
+                self.outage = str(exc)
+                self.reporter.message(f"stopping: the Batch API is not answering ({exc})")
+            else:
+                self.stats.stopped = "aborted"
+                raise JobAborted(exc) from exc
         finally:
             self._close(prior, out, errors)
         if not self._pending and not self._batches:

@@ -312,6 +312,24 @@ def test_budget_submits_only_what_it_pays_for_and_the_rerun_goes_on(
     assert all(count == 1 for count in server.submitted.values())  # nothing paid twice
 
 
+def test_a_batch_api_outage_stops_the_job_for_a_rerun_filing_nothing(
+    server: BatchServer, workdir: Path
+) -> None:
+    """The Files and Batches endpoints answering 503 through every retry is an outage, as on
+    the live engine (exit 4): the records are not failures of theirs."""
+    write_people(workdir, 4)
+    server.down = True
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 4, done.stderr
+    assert "Batch API is not answering" in done.stderr and "rerun" in done.stderr
+    assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
+
+    server.down = False
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(workdir, set(range(4)))
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
