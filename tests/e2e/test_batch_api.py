@@ -333,6 +333,46 @@ def test_a_server_without_the_batch_api_stops_the_job_with_a_clear_error(workdir
     assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
 
 
+def test_budget_submits_only_what_it_pays_for_and_the_rerun_goes_on(
+    server: BatchServer, workdir: Path
+) -> None:
+    """A batch is paid once submitted: the budget is checked before each round, at the batch
+    price, and the requests it does not cover wait for a rerun."""
+    write_people(workdir, 20)
+    budget = Decimal("0.002")
+    done = cli(workdir, *batch_api_args(server, "--budget", str(budget)))
+    assert done.returncode == 3, done.stderr
+    assert "budget:" in done.stderr and "the rest wait for a rerun" in done.stderr
+    first = set(server.submitted)
+    assert 0 < len(first) < 20
+    *_, cost = file_totals(workdir / "out.jsonl", workdir / "out.errors.jsonl")
+    assert cost <= budget
+    assert (workdir / "out.jsonl.batches.json").exists()  # the rest is still to do
+
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(workdir, set(range(20)))
+    assert all(count == 1 for count in server.submitted.values())  # nothing paid twice
+
+
+def test_a_batch_api_outage_stops_the_job_for_a_rerun_filing_nothing(
+    server: BatchServer, workdir: Path
+) -> None:
+    """The Files and Batches endpoints answering 503 through every retry is an outage, as on
+    the live engine (exit 4): the records are not failures of theirs."""
+    write_people(workdir, 4)
+    server.down = True
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 4, done.stderr
+    assert "Batch API is not answering" in done.stderr and "rerun" in done.stderr
+    assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
+
+    server.down = False
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(workdir, set(range(4)))
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
