@@ -70,8 +70,10 @@ class OutputMode:
     def patch_values(self, data: Any, target: Target[Any]) -> Any:
         """A parsed patch reply (a JSON object of some top-level properties, written as this
         mode writes values) as keyed values, ready to replace the same properties of a
-        prepared answer. A stream shows previews of the reply merged as it arrives,
-        before this is applied."""
+        prepared answer. The reply may instead be a whole answer written again: it is taken
+        whole when the result holds every required property and more than was asked, so a
+        mode whose whole answers are not keyed objects converts those here too. A stream
+        shows previews of the reply merged as it arrives, before this is applied."""
         return data
 
     def write(self, data: Any, target: Target[Any]) -> str:
