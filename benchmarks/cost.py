@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractor import Extractor  # noqa: E402
+from extractor.core.prompt import PATCH_REQUEST  # noqa: E402
 from extractor.core.schema import render  # noqa: E402
 from extractor.core.target import Target  # noqa: E402
 from extractor.errors import ExtractionError  # noqa: E402
@@ -226,6 +227,7 @@ def model_for(
             return billed_reply(Reply.refuse("I can't help with that."), billed)
         if fault == "truncated":
             return billed_reply(Reply.truncated(json.dumps(answer)[:40]), billed)
+        asked = patch_fields(request)
         if fault == "never" or (fault and not request.is_reask):
             wrong = dict(answer)
             if fault in ("wrong-type", "never"):
@@ -235,9 +237,22 @@ def model_for(
             elif fault == "enum":
                 wrong["currency"] = answer["currency"].lower()
             return billed_reply(Reply.answer(wrong), billed)
+        if asked is not None:  # a re-ask for some fields only: the model writes just those
+            return billed_reply(Reply.answer({k: answer[k] for k in asked if k in answer}), billed)
         return billed_reply(Reply.answer(answer), billed)
 
     return reply
+
+
+def patch_fields(request: ChatRequest) -> list[str] | None:
+    """The fields a re-ask asks for alone (extractor's patch re-ask ends with the line
+    ``Reply with a JSON object of only these fields: ["total"]``), as a model following the
+    instruction reads them; None for a re-ask of the whole answer."""
+    lines = request.feedback.splitlines()
+    if lines and lines[-1].startswith(PATCH_REQUEST):
+        asked = json.loads(lines[-1][len(PATCH_REQUEST) :])
+        return [str(name) for name in asked]
+    return None
 
 
 def prompt_tokens(body: dict[str, Any]) -> int:

@@ -240,7 +240,7 @@ def _model_options(sub: argparse.ArgumentParser) -> None:
         choices=get_args(ModeName),
         help="json: JSON mode (default); json_schema: strict structured outputs; tools: a "
         "forced function call; compact: JSON mode with objects answered as arrays of their "
-        "values (about half the output tokens)",
+        "values (no keys: fewer output tokens)",
     )
     sub.add_argument("--temperature", type=_number, help="sampling temperature")
     sub.add_argument(
@@ -307,9 +307,8 @@ def _batch_api_job(
     from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
     from .wire.endpoint import Endpoint
 
-    for flag, given in (("--cache", args.cache), ("--budget", args.budget)):
-        if given is not None:
-            raise ConfigurationError(f"{flag} is not available with --batch-api; drop one.")
+    if args.cache is not None:
+        raise ConfigurationError("--cache is not available with --batch-api; drop one.")
     endpoint = Endpoint(base_url=args.base_url, api_key=None)
     return BatchApiJob(
         config,
@@ -529,7 +528,9 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     target = load_schema(args.schema)
     extractor = Extractor(model=args.model, base_url=args.base_url, **_settings(args))
     options = _options(args)
-    body = extractor.request_body(target, "", **options)
+    # One character stands for the record's text (an empty text is refused): the prompt
+    # around it is what every request pays.
+    body = extractor.request_body(target, "-", **options)
     fixed = sum(
         estimate_tokens(str(message.get("content") or "")) + MESSAGE_OVERHEAD
         for message in body["messages"]

@@ -15,6 +15,8 @@ record and the same bill. What it implements, as the provider documents it:
 - ``GET /v1/batches?limit=&after=``: the batches, newest first.
 - ``GET /v1/files/{id}/content``: a file's bytes.
 
+With ``down`` set, every Files and Batches request is answered 503 (an outage).
+
 Batch-level faults come from ``batch_fault(number, lines)`` (the batch's 1-based number and its
 request lines): ``"fail"`` (validation fails: status ``failed`` with ``errors``), ``"expire"``
 (only the first half of the requests is answered, the rest go to the error file with code
@@ -62,6 +64,7 @@ class BatchServer(FakeServer):
         self.batches: dict[str, dict[str, Any]] = {}
         self.submitted: Counter[str] = Counter()  # custom ids, over every batch created
         self.polls = 0
+        self.down = False  # every Files/Batches request answers 503 (retry at once)
         self._numbers = itertools.count(1)
         self._lines: dict[str, list[dict[str, Any]]] = {}
 
@@ -85,6 +88,10 @@ class BatchServer(FakeServer):
         url = urlsplit(request.target.decode())
         parts = [part for part in url.path.split("/") if part][1:]  # without "v1"
         status, payload, raw = 404, {"error": {"message": "not found"}}, None
+        if self.down:
+            overloaded = {"error": {"message": "The server is overloaded.", "type": "server_error"}}
+            await self._send(conn, writer, 503, overloaded, {"retry-after-ms": "1"}, None)
+            return True
         if method == "POST" and parts == ["files"]:
             status, payload = self._upload(headers, body)
         elif method == "POST" and parts == ["batches"]:

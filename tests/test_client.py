@@ -149,12 +149,12 @@ def test_reask_feeds_back_errors_with_paths_and_values(api, ex):
 
 def test_history_is_bounded_a_new_failure_replaces_the_last(api, ex):
     route = api.post(URL).mock(
-        side_effect=[reply({"name": "A"}), reply({"age": 3}), reply({"name": "A", "age": 3})]
+        side_effect=[reply({"name": "A"}), reply({"age": "old"}), reply({"age": 3})]
     )
-    ex.extract(Person, "A, 3")
+    assert ex.extract(Person, "A, 3") == Person(name="A", age=3)
     sent = bodies(route)
     assert [len(b["messages"]) for b in sent] == [2, 4, 4]
-    assert sent[2]["messages"][2]["content"] == json.dumps({"age": 3})
+    assert sent[2]["messages"][2]["content"] == json.dumps({"age": "old"})
     assert sent[2]["messages"][:2] == sent[0]["messages"]
 
 
@@ -410,6 +410,29 @@ async def test_async_extractor_many_concurrent_calls():
         results = await asyncio.gather(*(ex.extract_result(Person, str(n)) for n in range(60)))
     assert [r.value for r in results] == [Person(name=f"p{n}", age=n) for n in range(60)]
     assert [len(r.attempts) for r in results] == [2 if n % 3 == 0 else 1 for n in range(60)]
+
+
+async def test_async_calls_mend_and_patch_like_sync_ones():
+    class Payment(BaseModel):
+        payer: str
+        amount: float
+        currency: Literal["CNY", "USD", "EUR"]
+
+    seen: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        last = json.loads(request.content)["messages"][-1]["content"]
+        seen.append(last)
+        if "only these fields" in last:
+            return reply({"amount": 6512.24})
+        return reply({"payer": "Ada", "amount": "6,512.24 EUR", "currency": "eur"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with AsyncExtractor(api_key=KEY, base_url=BASE_URL, http_client=client) as ex:
+        result = await ex.extract_result(Payment, "Ada paid 6,512.24 EUR")
+    assert result.value == Payment(payer="Ada", amount=6512.24, currency="EUR")
+    assert seen[1].endswith('only these fields: ["amount"]')  # the currency was mended
+    assert [a.patch for a in result.attempts] == [(), ("amount",)]
 
 
 async def test_async_extract_and_errors_match_sync(api):

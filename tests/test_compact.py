@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from extractor import Extractor
-from extractor.core.target import Target
-from extractor.streaming import Done, Snapshot
-from extractor.testing import FakeModel
+from extractor.core.prompt import PATCH_REQUEST
+from extractor.streaming import Done, Restart, Snapshot
+from extractor.testing import FakeModel, compact_answer
 from tests.batchserver import BatchServer
 from tests.e2e.test_cli import cli, read_lines, write_jsonl
 from tests.fakeserver import ChatRequest, FakeServer, Reply
@@ -57,7 +57,7 @@ def test_the_fake_model_answers_a_compact_request_in_compact_form() -> None:
         "values": ["Ada", ["Paris", "75001"], [["KB-1", 2], ["MS-2", 1]], {"net": 3.5}, "gift"]
     }
     system = fake.last.system
-    assert "JSON" in system and "as an array of its values in that order" in system
+    assert "JSON" in system and "write tuples as arrays of values in order" in system
     assert "ship_to: [" in system
     # The same script answers json mode keyed.
     fake = FakeModel().answer(ORDER)
@@ -144,11 +144,11 @@ def compact_person(request: ChatRequest) -> Reply:
     """The loopback model: compact requests get compact answers (it knows the target); a
     text with SHORT gets one value too few the first time."""
     answer = {"name": request.text.split(",")[0].split()[-1], "age": 36}
-    if "as an array of its values" not in (request.messages[0].get("content") or ""):
+    if "tuples as arrays" not in (request.messages[0].get("content") or ""):
         return Reply.answer(answer)
     if "SHORT" in request.text and request.nth == 0:
         return Reply.answer({"values": [answer["name"]]})
-    return Reply.answer(Target.of(PERSON).positional.answer(answer))
+    return Reply.answer(compact_answer(PERSON, answer))
 
 
 PERSON = {
@@ -234,3 +234,45 @@ def test_examples_are_shown_in_compact_form() -> None:
     fake.extractor().extract(Order, TEXT, mode="compact", examples=[("Bo, Rome: X", example)])
     system = fake.last.system
     assert 'JSON: {"values":["Bo",["Rome",null],[["X",1]],{},"none"]}' in system
+
+
+def test_a_patch_reask_asks_for_the_failing_fields_and_reads_compact_values() -> None:
+    wrong = {
+        "values": ["Ada", ["Paris", "75001"], [["KB-1", "two"], ["MS-2", 1]], {"net": 3.5}, "gift"]
+    }
+    patch = {"lines": ORDER["lines"]}  # as a test scripts it: keyed; served in compact form
+    fake = FakeModel().answer(json.dumps(wrong)).answer(patch)
+    result = fake.extractor().extract_result(Order, TEXT, mode="compact")
+    assert result.value == Order.model_validate(ORDER)
+    reask = fake.last.user
+    assert "lines[0].qty" in reask and reask.endswith(PATCH_REQUEST + '["lines"]')
+    served = json.loads(result.attempts[1].raw or "")
+    assert served == {"lines": [["KB-1", 2], ["MS-2", 1]]}  # keyed at the top, compact inside
+    assert result.attempts[1].patch == ("lines",)
+
+
+def test_a_whole_answer_in_reply_to_a_patch_is_taken_whole() -> None:
+    wrong = {"values": ["Ada", ["Paris", "75001"], [["KB-1", "two"]], {"net": 3.5}, "gift"]}
+    fake = FakeModel().answer(json.dumps(wrong)).answer(json.dumps(compact_answer(Order, ORDER)))
+    assert fake.extractor().extract(Order, TEXT, mode="compact") == Order.model_validate(ORDER)
+
+
+def test_a_wrong_length_inside_a_patch_is_reasked() -> None:
+    wrong = {"values": ["Ada", ["Paris", "75001"], [["KB-1", "two"]], {"net": 3.5}, "gift"]}
+    short_patch = json.dumps({"lines": [["KB-1"]]})
+    fake = FakeModel().answer(json.dumps(wrong)).answer(short_patch).answer(ORDER)
+    result = fake.extractor().extract_result(Order, TEXT, mode="compact")
+    assert result.value == Order.model_validate(ORDER)
+    assert "lines[0]: expected an array of 2 values, in this order: sku, qty" in fake.last.user
+
+
+def test_a_streamed_patch_reply_previews_the_merged_answer() -> None:
+    wrong = {"values": ["Ada", ["Paris", "75001"], [["KB-1", "two"]], {"net": 3.5}, "gift"]}
+    fake = FakeModel().answer(json.dumps(wrong)).answer({"lines": ORDER["lines"]})
+    with fake.extractor().stream(Order, TEXT, mode="compact") as stream:
+        events = list(stream)
+    restart = next(i for i, e in enumerate(events) if isinstance(e, Restart))
+    after = [e.value for e in events[restart + 1 :] if isinstance(e, Snapshot)]
+    assert after and all(s.customer == "Ada" and s.ship_to.city == "Paris" for s in after)
+    assert any(s.lines and s.lines[0].sku == "KB-1" and s.lines[0].qty is None for s in after)
+    assert events[-1].value == Order.model_validate(ORDER)

@@ -345,6 +345,22 @@ def test_reask_during_a_stream_restarts_and_continues() -> None:
     assert [a.ok for a in stream.result.attempts] == [False, True]
 
 
+def test_a_patch_reply_streams_as_the_merged_answer() -> None:
+    wrong = dict(ORDER, customer=["not", "a", "name"])
+    patch = json.dumps({"customer": ORDER["customer"]}, ensure_ascii=False)
+    server = Server(wire.sse(wire.chunks(json.dumps(wrong))), wire.sse(wire.chunks(patch, size=3)))
+    with extractor(server).stream(Order, "t") as stream:
+        events = list(stream)
+    assert "only these fields" in server.requests[1]["messages"][-1]["content"]
+    restart = next(i for i, e in enumerate(events) if isinstance(e, Restart))
+    after = [e.value for e in events[restart + 1 :] if isinstance(e, Snapshot)]
+    # Every preview of the patch holds the rest of the answer, and the field once written.
+    assert all(s.items == EXPECTED.items and s.note == EXPECTED.note for s in after)
+    assert after[0].customer is None and after[-1].customer == ORDER["customer"]
+    assert_monotone(after)
+    assert events[-1].value == EXPECTED
+
+
 def test_reasks_spent_raise_validation_failed_with_accounting() -> None:
     wrong = wire.sse(wire.chunks(json.dumps({"customer": "x", "items": "none"})))
     server = Server(wrong, wrong)

@@ -11,6 +11,15 @@ can be tested with plain `Completion` objects::
         completion = send(body)            # the driver's only job
         if loop.receive(completion):
             return loop.result()
+
+Two things keep re-asks few and cheap. An answer that parses but does not validate is first
+mended locally where nothing is in doubt (`extractor.core.repair`: ``"cny"`` for ``"CNY"``,
+``"6,512.24"`` for a number), unless ``strict=True``. And when every remaining problem lies
+inside top-level properties of the answer (a missing field, a wrong value, anything under
+``items[3]``), the re-ask is a patch: it asks for only those properties, and the reply is
+merged into the answer (its keys replace) and judged whole. A problem at the root (not an
+object, a key that must go), an answer that is not JSON, a wrapped target (everything is under
+one key) or a mode whose reply must fit the whole schema get a full re-ask, as before.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import (
@@ -35,7 +45,10 @@ from . import prompt
 from .completion import Completion
 from .cost import Cost, Usage
 from .plan import Budget, Plan
+from .repair import Location, repair
 from .result import Attempt, Extraction
+from .schema import render
+from .target import WRAPPER_KEY
 from .tokens import estimate_tokens
 from .validate import Invalid
 
@@ -59,9 +72,29 @@ T = TypeVar("T")
 
 
 class _Rejected(Exception):
-    def __init__(self, details: Sequence[ErrorDetail], *, repaired: bool = False) -> None:
+    """An answer that does not conform: its problems and where each must be fixed (None when
+    that is not known: an answer that is not JSON)."""
+
+    def __init__(
+        self, details: Sequence[ErrorDetail], locations: Sequence[Location] | None = None
+    ) -> None:
         self.details = details
-        self.repaired = repaired
+        self.locations = locations
+
+
+@dataclass
+class _Answer:
+    """What became of one reply on its way to the validator."""
+
+    #: The answer as validated (prepared, keyed), or None when the text went to the validator
+    #: directly (the fast path of a conforming answer).
+    data: Any = None
+    #: The lenient parser or local repair mended it.
+    repaired: bool = False
+    #: The values repair mended, one line each.
+    repairs: tuple[str, ...] = ()
+    #: ``data`` is the previous answer with the reply's properties in place (a patch).
+    merged: bool = False
 
 
 class ExtractionLoop(Generic[T]):
@@ -86,6 +119,9 @@ class ExtractionLoop(Generic[T]):
         self._mode = plan.template.mode
         self._spent = spent or (lambda: self._usage)
         self._index: TextIndex | None = None
+        # A pending patch re-ask: the properties it asks for, and the answer they go into.
+        self._asked: tuple[str, ...] | None = None
+        self._base: dict[str, Any] = {}
 
     @property
     def usage(self) -> Usage:
@@ -125,19 +161,21 @@ class ExtractionLoop(Generic[T]):
                 raise self.fail(_truncated(completion))
             self._template, self._truncation_retried = larger, True
             return False
+        asked, self._asked = self._asked, None
+        answer = _Answer()
         try:
-            self.value, repaired = self._validate(completion.content)
+            self.value = self._validate(completion.content, asked, answer)
             if self.plan.ground:
-                self._ground(completion.content or "")
+                self._ground(completion.content or "", answer)
         except _Rejected as rejected:
             details = rejected.details
-            self._record(completion, duration, details, rejected.repaired)
+            self._record(completion, duration, details, answer, asked)
             if self._reasks >= self.plan.max_retries:
-                raise self.fail(self._exhausted(completion, details)) from None
+                raise self.fail(self._exhausted(completion, details, answer, asked)) from None
             self._reasks += 1
-            self._reask = self._template.reask(_echo(completion), prompt.feedback(_first(details)))
+            self._reask = self._next_reask(completion, rejected, answer)
             return False
-        self._record(completion, duration, (), repaired)
+        self._record(completion, duration, (), answer, asked)
         return True
 
     @staticmethod
@@ -162,50 +200,159 @@ class ExtractionLoop(Generic[T]):
             spans=None if self.grounding is None else self.grounding.spans,
         )
 
-    def _ground(self, content: str) -> None:
-        """Find the answer's values in the source text; with ``require_grounding``, those not
-        found reject the answer like validation errors, so that the re-ask names them."""
+    def _ground(self, content: str, answer: _Answer) -> None:
+        """Find the answer's values (as validated: repaired, merged) in the source text; with
+        ``require_grounding``, those not found reject the answer like validation errors, so
+        that the re-ask names them."""
         from ..grounding import TextIndex, ungrounded_details  # only grounded calls need them
-        from ..parse import parse
 
-        self.data = self.target.unwrap_data(self._mode.prepare(parse(content).value, self.target))
+        if answer.data is None:
+            from ..parse import parse
+
+            answer.data = self._mode.prepare(parse(content).value, self.target)
+        self.data = self.target.unwrap_data(answer.data)
         if self._index is None:
             self._index = TextIndex(self.plan.source or "")
         self.grounding = self.target.ground(self.data, self._index)
         if self.plan.require_grounding:
             missing = ungrounded_details(self.grounding)
             if missing:
-                raise _Rejected(missing)
+                top = (WRAPPER_KEY,) if self.target.wrapped else ()
+                places = [(*top, *leaf.parts) for leaf in self.grounding.ungrounded]
+                raise _Rejected(missing, places)
 
-    def _validate(self, content: str | None) -> tuple[T, bool]:
+    def _validate(self, content: str | None, asked: tuple[str, ...] | None, answer: _Answer) -> T:
+        """The validated value of a reply; ``asked`` names the properties a patch re-ask
+        asked for (None: the reply is a whole answer)."""
         if not content or not content.strip():
             raise _Rejected([ErrorDetail("", "the answer was empty; expected a JSON object")])
-        strict, context = self.plan.strict, self.plan.context
-        if self._mode.validates_raw:
+        invalid = None
+        if asked is None and self._mode.validates_raw:
             try:
-                return self.target.validate_json(content, strict=strict, context=context), False
-            except Invalid as invalid:
-                if invalid.is_json:
-                    raise _Rejected(invalid.details) from None
+                return self.target.validate_json(
+                    content, strict=self.plan.strict, context=self.plan.context
+                )
+            except Invalid as exc:
+                invalid = exc if exc.is_json else None
         from ..parse import parse  # the lenient parser loads with the first answer that needs it
 
         try:
             parsed = parse(content)
         except ParseError as exc:
+            if invalid is not None:  # JSON to pydantic, past the lenient parser's depth limit
+                raise _Rejected(invalid.details) from None
             raise _Rejected([ErrorDetail("", f"not valid JSON: {exc}")]) from None
+        answer.repaired = parsed.repaired
         try:
-            data = self._mode.prepare(parsed.value, self.target)
-            return self.target.validate(data, strict=strict, context=context), parsed.repaired
-        except Invalid as invalid:
-            raise _Rejected(invalid.details, repaired=parsed.repaired) from None
+            if asked is None:
+                answer.data = self._mode.prepare(parsed.value, self.target)
+            else:
+                answer.data, answer.merged = self._merge(parsed.value, asked)
+        except Invalid as exc:  # the mode cannot read it (compact: a wrong number of values)
+            raise _Rejected(exc.details, exc.locations) from None
+        return self._conform(answer, invalid)
+
+    def _merge(self, reply: Any, asked: tuple[str, ...]) -> tuple[dict[str, Any], bool]:
+        """The answer a patch reply makes: the previous answer with the reply's properties
+        replacing its own, and True; or the reply alone and False when it is a whole answer
+        (every required property, and more than was asked: the model wrote it all again)."""
+        values = self._mode.patch_values(reply, self.target)
+        if not isinstance(values, dict):
+            fields = ", ".join(asked)
+            raise _Rejected([ErrorDetail("", f"expected a JSON object of the fields {fields}")])
+        required = self.target.schema.get("required") or ()
+        if all(name in values for name in required) and not values.keys() <= set(asked):
+            return values, False
+        return {**self._base, **values}, True
+
+    def _conform(self, answer: _Answer, invalid: Invalid | None) -> T:
+        """Validate ``answer.data`` (``invalid``: already found not to conform), mending what
+        `repair` can when it does not; raises `_Rejected` with the problems left."""
+        if invalid is None:
+            try:
+                return self._check(answer.data, answer.merged)
+            except Invalid as exc:
+                invalid = exc
+        fixed = None
+        if not self.plan.strict:  # strict validation is the opt-out of local repair
+            fixed = repair(answer.data, invalid.mendable, self.target.schema)
+        if fixed is None:
+            raise _Rejected(invalid.details, invalid.locations)
+        answer.data, notes = fixed
+        answer.repaired, answer.repairs = True, tuple(notes)
+        try:
+            return self._check(answer.data, answer.merged)
+        except Invalid as exc:
+            raise _Rejected(exc.details, exc.locations) from None
+
+    def _check(self, data: Any, merged: bool) -> T:
+        strict, context = self.plan.strict, self.plan.context
+        if merged and self._mode.validates_raw and self.target.annotation is not None:
+            # Judged as the JSON it stands for, as a whole answer's text is: pydantic's strict
+            # mode takes an ISO date or an enum's value from JSON, not from Python data.
+            text = json.dumps(data, ensure_ascii=False)
+            return self.target.validate_json(text, strict=strict, context=context)
+        return self.target.validate(data, strict=strict, context=context)
+
+    def _next_reask(
+        self, completion: Completion, rejected: _Rejected, answer: _Answer
+    ) -> list[dict[str, Any]]:
+        """The messages of the re-ask after ``completion`` was rejected: a patch re-ask
+        when every problem is inside top-level properties of an object answer, else a full
+        one.
+
+        A patch re-ask hands back the reply as the model wrote it, not the merged answer:
+        the model sees its own turn, which holds every value it is asked to correct (a
+        missing one is named in the feedback), and nothing that is not asked about is sent
+        again after the first round, where the reply is only the last patch. A full re-ask
+        after a patch shows the merged answer instead, since the model must write all of it
+        again and its last turn held only part."""
+        errors = _first(rejected.details)
+        fields = self._patch_fields(rejected, answer)
+        if fields is None:
+            shown = completion
+            if answer.merged:
+                shown = dataclasses.replace(
+                    completion, content=self._mode.write(answer.data, self.target)
+                )
+            return self._template.reask(_echo(shown), prompt.feedback(errors))
+        self._asked, self._base = fields, answer.data
+        return self._template.reask(_echo(completion), prompt.feedback(errors, fields))
+
+    def _patch_fields(self, rejected: _Rejected, answer: _Answer) -> tuple[str, ...] | None:
+        """The top-level properties a patch re-ask should ask for, or None for a full one."""
+        locations = rejected.locations
+        if (
+            locations is None
+            or not self._mode.patches
+            or self.target.wrapped
+            or not isinstance(answer.data, dict)
+        ):
+            return None
+        fields: dict[str, None] = {}
+        for location in locations:
+            if not location or not isinstance(location[0], str):
+                return None  # a problem at the root: a patch cannot fix it
+            fields[location[0]] = None
+        return tuple(fields)
+
+    def patch_preview(self) -> dict[str, Any] | None:
+        """For a stream: while a patch reply arrives, the previous answer without the
+        properties asked for, which the reply's are added to as they come (a preview of the
+        merged answer); None when the next reply is a whole answer."""
+        if self._asked is None:
+            return None
+        return {key: value for key, value in self._base.items() if key not in self._asked}
 
     def _record(
         self,
         completion: Completion,
         duration: float,
         errors: Sequence[ErrorDetail],
-        repaired: bool = False,
+        answer: _Answer | None = None,
+        asked: tuple[str, ...] | None = None,
     ) -> None:
+        answer = answer or _Answer()
         attempt = Attempt(
             number=len(self._attempts) + 1,
             raw=completion.content,
@@ -213,14 +360,17 @@ class ExtractionLoop(Generic[T]):
             usage=completion.usage,
             request_id=completion.request_id,
             errors=tuple(errors),
-            repaired=repaired,
+            repaired=answer.repaired,
             duration=duration,
             reasoning=completion.reasoning,
+            repairs=answer.repairs,
+            patch=asked or (),
         )
         self._attempts.append(attempt)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "attempt %d model=%s finish=%s tokens=%d+%d errors=%d repaired=%s request_id=%s",
+                "attempt %d model=%s finish=%s tokens=%d+%d errors=%d repaired=%s request_id=%s"
+                "%s%s",
                 attempt.number,
                 self.plan.model,
                 attempt.finish_reason,
@@ -229,6 +379,8 @@ class ExtractionLoop(Generic[T]):
                 len(attempt.errors),
                 attempt.repaired,
                 attempt.request_id,
+                f" patch={','.join(attempt.patch)}" if attempt.patch else "",
+                f" repairs={'; '.join(attempt.repairs)}" if attempt.repairs else "",
             )
         if self.plan.on_attempt is not None:
             self.plan.on_attempt(attempt)
@@ -277,15 +429,28 @@ class ExtractionLoop(Generic[T]):
                     )
                 )
 
-    def _exhausted(self, completion: Completion, errors: Sequence[ErrorDetail]) -> ValidationFailed:
+    def _exhausted(
+        self,
+        completion: Completion,
+        errors: Sequence[ErrorDetail],
+        answer: _Answer,
+        asked: tuple[str, ...] | None,
+    ) -> ValidationFailed:
         attempts = len(self._attempts)
         listing = "\n".join(f"  - {error}" for error in _first(errors))
+        raw = completion.content
+        if answer.merged and asked is not None:
+            # The problems are about the merged answer: show it, and the reply that made it.
+            raw = (
+                f"{render(answer.data)}\n[the answer before, with the last reply's fields in "
+                f"place; the reply (asked for {', '.join(asked)}): {raw}]"
+            )
         return ValidationFailed(
             f"no conforming answer after {attempts} attempt{'s' * (attempts > 1)} "
             f"(max_retries={self.plan.max_retries}); the last answer's problems:\n{listing}\n"
             "Guide the model (instructions=, examples=), loosen the target, or raise max_retries.",
             errors=errors,
-            raw=completion.content,
+            raw=raw,
         )
 
 

@@ -12,7 +12,15 @@ new `OutputMode` in `MODES`.
   nulls that strictness forces for optional fields are dropped before validation.
 - ``tools``: a forced function call whose arguments are the answer.
 - ``compact``: json mode with every object of fixed properties written as the array of its
-  values (`positional`): about half the output tokens.
+  values (`positional`): no keys, so fewer output tokens (0.62 of the characters of the
+  invoice answers of benchmarks/cost.py).
+
+Patch re-asks: when every problem of a rejected answer lies inside top-level properties, the
+json and compact modes re-ask for only those properties and merge the reply into the answer
+(see `extractor.core.loop`). A mode takes part through three members: ``patches`` (may its
+re-asks be patches), ``patch_values`` (a patch reply as keyed values) and ``write`` (a merged
+answer shown back to the model). Modes whose reply must conform to the whole schema
+(``json_schema``, ``tools``) set ``patches = False``.
 """
 
 from __future__ import annotations
@@ -43,6 +51,10 @@ class OutputMode:
     validates_raw: bool = True
     #: Where a list target's items are in the answer (streamed one by one by stream_items).
     items_path: tuple[str | int, ...] = (WRAPPER_KEY,)
+    #: Whether a re-ask may ask for only the top-level properties that failed (a patch):
+    #: False when the reply must conform to the whole schema (structured outputs, a tool's
+    #: parameters), so that a partial reply is impossible.
+    patches: bool = True
 
     def params(self, target: Target[Any]) -> dict[str, Any]:
         """Request parameters that ask for this mode's answer."""
@@ -65,14 +77,24 @@ class OutputMode:
         `validate.Invalid` when it cannot be (the problems go into the re-ask)."""
         return data
 
+    def patch_values(self, data: Any, target: Target[Any]) -> Any:
+        """A parsed patch reply (a JSON object of some top-level properties, written as this
+        mode writes values) as keyed values, ready to replace the same properties of a
+        prepared answer. The reply may instead be a whole answer written again: it is taken
+        whole when the result holds every required property and more than was asked, so a
+        mode whose whole answers are not keyed objects converts those here too. A stream
+        shows previews of the reply merged as it arrives, before this is applied."""
+        return data
+
+    def write(self, data: Any, target: Target[Any]) -> str:
+        """A prepared (keyed) answer as this mode's model would have written it: how a full
+        re-ask after a patch shows the merged answer back, and how few-shot examples are
+        shown. The inverse of `prepare`."""
+        return render(data)
+
     def answer_tokens(self, target: Target[Any]) -> int:
         """Estimated tokens of one answer (``extractor estimate``)."""
         return answer_tokens(target.schema)
-
-    def write(self, data: Any, target: Target[Any]) -> str:
-        """A prepared (keyed) answer as this mode's model would have written it: how
-        few-shot examples are shown. The inverse of `prepare`."""
-        return render(data)
 
     def live(self, target: Target[Any]) -> Callable[[Any], Any]:
         """For stream snapshots, a function of one answer while it arrives (the parser's live
@@ -90,6 +112,7 @@ def _as_is(data: Any) -> Any:
 class JsonSchemaMode(OutputMode):
     name = "json_schema"
     validates_raw = False
+    patches = False
 
     def params(self, target: Target[Any]) -> dict[str, Any]:
         schema = {"name": target.name, "schema": target.strict_schema, "strict": True}
@@ -107,6 +130,7 @@ class JsonSchemaMode(OutputMode):
 
 class ToolsMode(OutputMode):
     name = "tools"
+    patches = False
 
     def params(self, target: Target[Any]) -> dict[str, Any]:
         function = {
@@ -136,9 +160,8 @@ class ToolsMode(OutputMode):
 
 
 _COMPACT_INSTRUCTION = (
-    f'Reply with only the JSON {{"{POSITIONAL_KEY}": V}}, V of this type; write each '
-    "[label: type, ...] as an array of its values in that order, null for a value the text "
-    "does not give:\n"
+    f'Reply with only the JSON {{"{POSITIONAL_KEY}": V}}, V of this type; write tuples as arrays '
+    "of values in order, null where the text gives none:\n"
 )
 # The conversions of the targets whose compact instruction was written, by their notation:
 # how a fake model answering a compact request finds the form to answer in (the notation
@@ -171,6 +194,11 @@ class CompactMode(OutputMode):
     def prepare(self, data: Any, target: Target[Any]) -> Any:
         # Keyed again (tolerant of keys the model wrote anyway); nulls written for absent
         # optional fields are dropped there, so that the target's defaults apply.
+        return target.positional.to_keyed(data)
+
+    def patch_values(self, data: Any, target: Target[Any]) -> Any:
+        # A patch is keyed at the top with values in compact form (`Positional.patch`); a
+        # whole answer written again is {"values": [...]}. to_keyed reads both.
         return target.positional.to_keyed(data)
 
     def live(self, target: Target[Any]) -> Callable[[Any], Any]:

@@ -176,9 +176,17 @@ class Planner:
 
 
 def check_text(text: object) -> None:
-    """Refuse a text that is not a string before anything counts or sends it (an int would
-    fail deep inside token counting, bytes inside the request's encoding)."""
-    if text is None or isinstance(text, str):
+    """Refuse a text that is not a string, or is empty, before anything counts or sends it (an
+    int would fail deep inside token counting, bytes inside the request's encoding)."""
+    if text is None:
+        return
+    if isinstance(text, str):
+        if not text.strip():
+            # Nothing to extract from: the answer would be invented or empty, and paid for.
+            raise ConfigurationError(
+                f"the text is empty{' (only whitespace)' if text else ''}: nothing to extract "
+                "from, and nothing was sent. Skip empty records before calling."
+            )
         return
     hint = (
         " (decode it first: text.decode('utf-8'))" if isinstance(text, (bytes, bytearray)) else ""

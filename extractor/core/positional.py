@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .patterns import search
+from .repair import Location
 from .result import ErrorDetail, format_path
 from .schema import JSON_TYPES
 from .validate import Invalid
@@ -137,10 +138,11 @@ class Positional:
         of values raises `Invalid` naming the fields expected, in order, for the re-ask. Null
         for an optional property that does not allow null is dropped, so its default
         applies."""
-        problems: list[ErrorDetail] = []
+        problems: list[tuple[ErrorDetail, Location]] = []
         keyed = self._keyed_value(_unwrapped(answer), self._root, [], problems)
         if problems:
-            raise Invalid(problems)
+            details, locations = zip(*problems, strict=True)
+            raise Invalid(list(details), locations=locations)
         return keyed
 
     def live(self) -> LiveAnswer:
@@ -148,7 +150,11 @@ class Positional:
         return LiveAnswer(self)
 
     def _keyed_value(
-        self, value: Any, schema: Any, path: list[str | int], problems: list[ErrorDetail]
+        self,
+        value: Any,
+        schema: Any,
+        path: list[str | int],
+        problems: list[tuple[ErrorDetail, Location]],
     ) -> Any:
         if isinstance(value, list):
             target = self._positional_object(schema)
@@ -160,15 +166,11 @@ class Positional:
             properties: dict[str, Any] = target["properties"]
             if len(value) != len(properties):
                 names = ", ".join(properties)
-                problems.append(
-                    ErrorDetail(
-                        format_path(path),
-                        f"expected an array of {len(properties)} values, in this order: "
-                        f"{names}; got {len(value)} (write null for a value the text does "
-                        "not give)",
-                        value,
-                    )
+                message = (
+                    f"expected an array of {len(properties)} values, in this order: {names}; "
+                    f"got {len(value)} (write null for a value the text does not give)"
                 )
+                problems.append((ErrorDetail(format_path(path), message, value), tuple(path)))
                 return value
             required = set(target.get("required") or ())
             out = {}

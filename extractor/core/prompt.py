@@ -21,7 +21,7 @@ from .result import ErrorDetail
 from .schema import render
 from .target import Target
 
-__all__ = ["feedback", "second_pass", "source_message", "system_message"]
+__all__ = ["PATCH_REQUEST", "feedback", "second_pass", "source_message", "system_message"]
 
 _VALUE_LIMIT = 80
 
@@ -81,16 +81,27 @@ def source_message(text: str) -> str:
     return f"<{tag}>\n{text}\n</{tag}>"
 
 
-def feedback(errors: Iterable[ErrorDetail]) -> str:
+#: The last line of a patch re-ask, before the JSON list of the properties asked for: a
+#: reader (a test's fake model) finds them as the JSON array that ends the message.
+PATCH_REQUEST = "Reply with a JSON object of only these fields: "
+
+
+def feedback(errors: Iterable[ErrorDetail], fields: Sequence[str] | None = None) -> str:
     """The re-ask: one line per problem, with its path, the problem and the offending value.
-    No documentation links and no second copy of the schema, which the model already has."""
+    No documentation links and no second copy of the schema, which the model already has.
+
+    With ``fields``, a patch re-ask: the reply is to hold only those top-level properties
+    (the model writes a few values instead of the whole answer again)."""
     lines = ["Your answer did not conform:"]
     for error in errors:
         line = f"- {error}"
         if error.value is not None:
             line += f" (got {_truncate(error.value)})"
         lines.append(line)
-    lines.append("Reply with the corrected JSON only.")
+    if fields is None:
+        lines.append("Reply with the corrected JSON only.")
+    else:
+        lines.append(PATCH_REQUEST + json.dumps(list(fields), ensure_ascii=False))
     return "\n".join(lines)
 
 

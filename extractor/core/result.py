@@ -53,8 +53,11 @@ class Attempt:
     """One request to the model and what became of its answer.
 
     ``errors`` is empty for the attempt that succeeded; ``repaired`` says the lenient parser
-    had to mend the JSON (fences, trailing commas...) before it could be validated;
-    ``reasoning`` is the thinking a reasoning model sent along with its answer, if any.
+    had to mend the JSON (fences, trailing commas...) or values were mended before it could be
+    validated (``repairs`` lists those, e.g. ``currency: "cny" -> "CNY"``); ``reasoning`` is
+    the thinking a reasoning model sent along with its answer, if any. ``patch`` names the
+    fields a patch re-ask asked for: ``raw`` is then the reply with those fields only, and the
+    answer judged (``errors``) is the previous one with the reply's fields in place.
     """
 
     number: int
@@ -66,6 +69,8 @@ class Attempt:
     repaired: bool = False
     duration: float = 0.0
     reasoning: str | None = None
+    repairs: Sequence[str] = ()
+    patch: Sequence[str] = ()
 
     @property
     def ok(self) -> bool:

@@ -176,6 +176,10 @@ class StreamSession:
         self._snapshots = Snapshots(self._annotation, context=self.loop.plan.context)
         self._live = mode.live(self.loop.target)
         self._item_count = 0
+        # A patch reply shows as the merged answer: the properties it writes are added to
+        # the rest of the previous answer as they arrive (one dict, so that the snapshots
+        # stay incremental).
+        self._preview = self.loop.patch_preview()
 
     def _take(self, sse_events: list[ServerSentEvent]) -> list[Any]:
         events: list[Any] = []
@@ -203,6 +207,9 @@ class StreamSession:
                 events.append(self._item(raw))
         elif changed:
             root = self._live(parser.value)
+            if self._preview is not None and isinstance(root, dict):
+                self._preview.update(root)
+                root = self._preview
             if self._wrapped:
                 if not isinstance(root, dict) or WRAPPER_KEY not in root:
                     return

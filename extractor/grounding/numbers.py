@@ -69,6 +69,32 @@ def readings(written: str) -> set[Decimal]:
     return found
 
 
+# A letter joined by a hyphen or underscore: INV-0005, COVID-19, ISO-8601.
+_AFTER_LABEL = re.compile(r"[^\W\d_][-_]$")
+# Digits joined to digits: the pieces of a date, a time or a code (2024-03-07, 07/03, 09:30).
+_JOINED = "-/.:"
+
+
+def _is_code_piece(text: str, start: int, end: int) -> bool:
+    """Whether the digits at ``start:end`` are a piece of an identifier, a date or a time
+    rather than a number of their own: ``5`` is not written in ``INV-0005``, nor ``7`` in
+    ``2024-03-07`` or ``INV0005``. An invented small number would otherwise nearly always be
+    "found" in a text full of codes and dates. Numbers beside a bare letter and without a
+    leading zero (``FY2024``, ``Q3``) still count."""
+    if _AFTER_LABEL.search(text, max(0, start - 2), start):
+        return True
+    written = text[start:end]
+    if len(written) < 2 or written[0] != "0" or not written[1].isdigit():
+        return False
+    if start and text[start - 1].isalpha():  # INV0005
+        return True
+    before = text[start - 2 : start] if start >= 2 else ""
+    after = text[end : end + 2]
+    return (len(before) == 2 and before[1] in _JOINED and before[0].isdigit()) or (
+        len(after) == 2 and after[0] in _JOINED and after[1].isdigit()
+    )
+
+
 class NumberIndex:
     """Maps each number value to the spans (start, end) where the text writes it."""
 
@@ -76,6 +102,8 @@ class NumberIndex:
         self._spans: defaultdict[Decimal, list[tuple[int, int]]] = defaultdict(list)
         for m in _NUMBER.finditer(text):
             start, end = m.span()
+            if _is_code_piece(text, start, end):
+                continue
             negative = (
                 start > 0
                 and text[start - 1] in "-\u2212"

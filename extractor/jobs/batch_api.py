@@ -46,6 +46,7 @@ from ..core.cost import Usage
 from ..core.loop import ExtractionLoop
 from ..core.prices import Price
 from ..core.target import Target
+from ..core.tokens import answer_tokens, request_tokens
 from ..errors import (
     APIError,
     ConfigurationError,
@@ -62,6 +63,7 @@ from ..wire.secret import excerpt
 from .config import JobConfig, Reporter, Stats
 from .inputs import Record, id_key
 from .local import Job, carry
+from .outage import is_systematic
 from .outputs import JsonlWriter, Prior, Spent
 from .records import RecordOutcome, account
 
@@ -271,8 +273,15 @@ class BatchApiJob(Job):
             self.stats.stopped = "aborted"
             raise
         except APIError as exc:  # the Files or Batches endpoints, after transport retries
-            self.stats.stopped = "aborted"
-            raise JobAborted(exc) from exc
+            if is_systematic(type(exc).__name__):
+                # Down, not wrong: the state file keeps every batch and record for a rerun.
+                self.stats.stopped = "outage"
+                self.stats.undone = len(self._pending)
+                self.outage = str(exc)
+                self.reporter.message(f"stopping: the Batch API is not answering ({exc})")
+            else:
+                self.stats.stopped = "aborted"
+                raise JobAborted(exc) from exc
         finally:
             self._close(prior, out, errors)
         if not self._pending and not self._batches:
@@ -332,6 +341,7 @@ class BatchApiJob(Job):
             lines.append((key, (json.dumps(line, ensure_ascii=False) + "\n").encode()))
         for key, error in refused:
             self._finish(key, self._failed(self._pending[key], error), out, errors)
+        lines = self._affordable(lines)
         if not lines:
             return False
         self.batch_stats.rounds += 1
@@ -345,6 +355,44 @@ class BatchApiJob(Job):
             self._save()  # the file is known before the batch exists: see _adopt
             await self._create(batch)
         return True
+
+    def _affordable(self, lines: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+        """The requests of the next round that ``--budget`` still pays for, at the batch price:
+        each request's input as sent and an answer of the usual size. A batch is paid once
+        submitted, so the budget is checked before it, not while it runs; the requests left
+        out wait for a rerun (with a new budget), and the job stops with "budget"."""
+        budget = self.config.budget
+        if budget is None or self.price is None:
+            return lines
+        left = budget - self._spent()
+        answer = answer_tokens(self.target.schema)
+        kept: list[tuple[str, bytes]] = []
+        for key, encoded in lines:
+            left -= self.price.cost(Usage(request_tokens(encoded), answer)).amount
+            if left < 0:
+                break
+            kept.append((key, encoded))
+        if len(kept) < len(lines):
+            self.reporter.message(
+                f"budget: {self._spent():f} {self.price.currency} of {budget} spent; submitting "
+                f"{len(kept)} of {len(lines)} requests, the rest wait for a rerun"
+            )
+            if not kept:
+                self.stats.stopped = "budget"
+        return kept
+
+    def _spent(self) -> Decimal:
+        """What this run spent: the records it finished, and the answers of those in progress."""
+        return self.stats.cost + sum(
+            (self._cost(p.loop.usage, p.live_usage) for p in self._pending.values()), Decimal(0)
+        )
+
+    def _cost(self, usage: Usage, live_usage: Usage) -> Decimal:
+        """What ``usage`` cost: batch answers at the batch price, the part of it spent on live
+        re-asks (``live_usage``) at the live one."""
+        assert self.price is not None and self.live_price is not None
+        batch = self.price.cost(_minus(usage, live_usage)).amount
+        return batch + self.live_price.cost(live_usage).amount
 
     def _split(self, lines: list[tuple[str, bytes]]) -> Iterator[list[tuple[str, bytes]]]:
         chunk: list[tuple[str, bytes]] = []
@@ -532,12 +580,9 @@ class BatchApiJob(Job):
         return self._priced(pending, self.processor.failed(pending.record, error))
 
     def _priced(self, pending: _Pending, outcome: RecordOutcome) -> RecordOutcome:
-        """The outcome's cost: batch answers at the batch price, live re-asks at the live one."""
-        if self.price is None or self.live_price is None:
-            return outcome
-        batch_usage = _minus(outcome.usage, pending.live_usage)
-        cost = self.price.cost(batch_usage).amount + self.live_price.cost(pending.live_usage).amount
-        outcome.cost = cost
+        """The outcome with its cost at the prices it was paid (`_cost`)."""
+        if self.price is not None:
+            outcome.cost = self._cost(outcome.usage, pending.live_usage)
         return outcome
 
     def _finish(
@@ -591,7 +636,8 @@ class BatchApiJob(Job):
     def _fingerprint(self) -> str:
         """What decides how requests are built and answers judged, hashed: a state file is
         only taken up by the same job."""
-        plan = self.extractor.planner.plan(self.target, "", self.config.options)
+        # Any record's text stands for all: the body around it is what must be the same.
+        plan = self.extractor.planner.plan(self.target, "TEXT", self.config.options)
         decisive = [plan.template.body(), plan.max_retries, plan.strict, plan.retry_truncated]
         text = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -51,9 +51,22 @@ WINDOW = 20_000
 _KEY = "key"  # the column carrying a row's place in its window
 
 
+# Ray's messages that say nothing to the user of a batch job: that the local cluster uses
+# token authentication (it should), that progress bars are off (we turned them off), and each
+# dataset's start and end (the job prints its own progress and summary).
+_QUIET_LOGGERS = {
+    "ray._private.authentication.authentication_token_setup": logging.ERROR,
+    "ray.data._internal.progress": logging.ERROR,
+    "ray.data": logging.WARNING,
+}
+
+
 def connect(address: str | None) -> None:
     """Join the Ray cluster at ``address``, or start a local one. Ray's own progress bars
-    and logs are turned off: the job prints its own progress and summary, as locally."""
+    and chatter are turned off (its warnings and errors stay): the job prints its own
+    progress and summary, as locally."""
+    for name, level in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
     ray.init(
         address=address,
         include_dashboard=False if address is None else None,

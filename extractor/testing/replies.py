@@ -19,6 +19,7 @@ import pydantic
 
 from ..core.cost import Usage
 from ..core.modes import compact_form_asked
+from ..core.prompt import PATCH_REQUEST
 from . import wire
 from .exchange import ChunkedStream, SeenRequest
 
@@ -174,12 +175,15 @@ class Reply:
     # -- on the wire ---------------------------------------------------------------------
 
     def _content_for(self, seen: SeenRequest) -> str | None:
-        """The answer's text for this request: in compact form when it asks for that."""
+        """The answer's text for this request: in compact form when it asks for that (a
+        patch re-ask's reply keyed at the top, as `Positional.patch` writes it)."""
         if self.data is _TEXT or seen.json.get("tools"):
             return self.content
         compact = compact_form_asked(seen.system)
         if compact is None:
             return self.content
+        if PATCH_REQUEST in seen.user:  # a patch re-ask: the fields asked for, keyed
+            return json.dumps(compact.patch(self.data), ensure_ascii=False)
         return json.dumps(compact.answer(self.data), ensure_ascii=False)
 
     def response_for(

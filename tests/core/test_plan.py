@@ -93,6 +93,19 @@ def test_a_text_that_is_not_a_str_is_a_configuration_error(text: object, message
     assert fake.requests == []
 
 
+@pytest.mark.parametrize(("text", "message"), [("", "is empty:"), (" \n\t", "only whitespace")])
+def test_an_empty_text_is_refused_before_anything_is_paid(text: str, message: str) -> None:
+    """An empty text has nothing to extract: the model would answer with nulls or inventions,
+    at full price for the prompt."""
+    from extractor.testing import FakeModel
+
+    fake = FakeModel()
+    for call in (fake.extractor().extract, fake.extractor().stream):
+        with pytest.raises(ConfigurationError, match=message):
+            call(Person, text)
+    assert fake.requests == []
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from extractor.core.prompt import PATCH_REQUEST
 from tests.batchserver import BatchServer
 from tests.e2e.test_cli import (
     FAULTS,
@@ -27,7 +28,7 @@ from tests.e2e.test_cli import (
     write_jsonl,
     write_people,
 )
-from tests.fakeserver import ChatRequest, FakeServer, Reply
+from tests.fakeserver import ChatRequest, FakeServer, Reply, person_answer
 
 
 @pytest.fixture
@@ -180,6 +181,48 @@ def test_reask_live_sends_re_asks_to_the_live_api(server: BatchServer, workdir: 
     assert "1 live re-asks" in done.stderr
 
 
+def patching(request: ChatRequest) -> Reply:
+    """A model that leaves out the age, then answers a patch re-ask with only the fields it
+    asks for (the JSON array ending the feedback); it writes a number as a string once."""
+    answer = person_answer(request.text)
+    if "FAULT-PATCH" in request.text:
+        if request.is_reask:
+            last = request.feedback.splitlines()[-1]
+            fields = (
+                json.loads(last[len(PATCH_REQUEST) :]) if last.startswith(PATCH_REQUEST) else []
+            )
+            return Reply.answer({name: answer[name] for name in fields})
+        return Reply.answer({"name": answer["name"]})
+    if "FAULT-NEVER" in request.text:
+        return Reply.answer({"age": "old"} if request.is_reask else {"name": answer["name"]})
+    if "FAULT-GROUPED" in request.text:
+        return Reply.answer({**answer, "age": f" {answer['age']} "})
+    return Reply.answer(answer)
+
+
+def test_a_re_ask_round_sends_patches_and_merges_the_replies(workdir: Path) -> None:
+    rows = [{"id": "patch", "text": person_text("patch", 0, "FAULT-PATCH")}]
+    rows.append({"id": "grouped", "text": person_text("grouped", 1, "FAULT-GROUPED")})
+    rows.append({"id": "never", "text": person_text("never", 2, "FAULT-NEVER")})
+    write_jsonl(workdir / "in.jsonl", rows)
+    with BatchServer(patching) as server:
+        done = cli(workdir, *batch_api_args(server, "--max-retries", "1"))
+    assert done.returncode == 0, done.stderr
+    ok = {line["id"]: line for line in read_lines(workdir / "out.jsonl")}
+    assert ok["patch"]["data"] == {"name": "Person 0", "age": 20}
+    assert ok["grouped"]["data"] == {"name": "Person 1", "age": 21}
+    assert ok["patch"]["attempts"] == 2 and ok["grouped"]["attempts"] == 1  # mended locally
+    reask = next(r for r in server.requests if r.is_reask and r.key == "patch")
+    assert reask.feedback.endswith(PATCH_REQUEST + '["age"]')
+    assert len(server.created()) == 2  # the patches went in the second round
+    # The errors file shows the answer the problems are about, and the reply that made it.
+    (failed,) = read_lines(workdir / "out.errors.jsonl")
+    assert failed["id"] == "never" and failed["error"]["type"] == "ValidationFailed"
+    merged, note = failed["raw"].split("\n")
+    assert json.loads(merged) == {"name": "Person 2", "age": "old"}
+    assert note.endswith('{"age": "old"}]')
+
+
 def _wait(predicate: object, process: object, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():  # type: ignore[operator]
@@ -288,6 +331,46 @@ def test_a_server_without_the_batch_api_stops_the_job_with_a_clear_error(workdir
     assert "stopped: NotFoundError: POST http://127.0.0.1:" in done.stderr
     assert "/v1/files: 404" in done.stderr and "drop --batch-api" in done.stderr
     assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
+
+
+def test_budget_submits_only_what_it_pays_for_and_the_rerun_goes_on(
+    server: BatchServer, workdir: Path
+) -> None:
+    """A batch is paid once submitted: the budget is checked before each round, at the batch
+    price, and the requests it does not cover wait for a rerun."""
+    write_people(workdir, 20)
+    budget = Decimal("0.002")
+    done = cli(workdir, *batch_api_args(server, "--budget", str(budget)))
+    assert done.returncode == 3, done.stderr
+    assert "budget:" in done.stderr and "the rest wait for a rerun" in done.stderr
+    first = set(server.submitted)
+    assert 0 < len(first) < 20
+    *_, cost = file_totals(workdir / "out.jsonl", workdir / "out.errors.jsonl")
+    assert cost <= budget
+    assert (workdir / "out.jsonl.batches.json").exists()  # the rest is still to do
+
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(workdir, set(range(20)))
+    assert all(count == 1 for count in server.submitted.values())  # nothing paid twice
+
+
+def test_a_batch_api_outage_stops_the_job_for_a_rerun_filing_nothing(
+    server: BatchServer, workdir: Path
+) -> None:
+    """The Files and Batches endpoints answering 503 through every retry is an outage, as on
+    the live engine (exit 4): the records are not failures of theirs."""
+    write_people(workdir, 4)
+    server.down = True
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 4, done.stderr
+    assert "Batch API is not answering" in done.stderr and "rerun" in done.stderr
+    assert not read_lines(workdir / "out.jsonl") and not read_lines(workdir / "out.errors.jsonl")
+
+    server.down = False
+    done = cli(workdir, *batch_api_args(server))
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(workdir, set(range(4)))
 
 
 @pytest.mark.parametrize(

@@ -158,6 +158,39 @@ def test_one_index_serves_many_values() -> None:
     assert [leaf.path for leaf in ground(["delta"], schema, index).ungrounded] == ["[0]"]
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Invoice INV-0005 for 12 items", 5),
+        ("Invoice INV0005 for 12 items", 5),
+        ("COVID-19 cases rose", 19),
+        ("Order 2024-03-07: 3 apples", 7),
+        ("born 07/03/1990", 3),
+        ("at 09:30 sharp", 9),
+    ],
+)
+def test_a_number_is_not_found_inside_a_code_a_date_or_a_time(text: str, value: int) -> None:
+    """An invented small number used to count as grounded on the digits of an invoice number
+    or a date, which nearly every business text has."""
+    assert where(text, value, NUMBER) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "written"),
+    [
+        ("Order 2024-03-07: 3 apples", 2024, "2024"),
+        ("at 09:30 sharp", 30, "30"),
+        ("Q3 results", 3, "3"),
+        ("pages 10-12", 12, "12"),
+        ("born 07/03/1990", 1990, "1990"),
+    ],
+)
+def test_numbers_beside_codes_and_dates_that_are_numbers_still_count(
+    text: str, value: int, written: str
+) -> None:
+    assert found(text, value, NUMBER) == (written, True)
+
+
 def test_ungrounded_values_become_feedback_lines() -> None:
     grounding = ground({"name": "Ada", "city": "Atlantis"}, {"type": "object"}, "Ada wrote")
     details = ungrounded_details(grounding)

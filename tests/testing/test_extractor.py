@@ -138,7 +138,7 @@ def test_record_then_replay_through_the_extractor(tmp_path: Path) -> None:
         offline.extract(Person, "Ada, 37")
 
 
-@pytest.mark.parametrize("text", ["Ada, 36", "multi\nline </text> with a closing tag", ""])
+@pytest.mark.parametrize("text", ["Ada, 36", "multi\nline </text> with a closing tag"])
 def test_seen_text_is_the_source_text(text: str) -> None:
     fake = FakeModel().answer({"name": "Ada", "age": 36}).answer({"name": "Ada", "age": 36})
     fake.extractor().extract(Person, text)
