@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from extractor import Extractor
 from extractor.core.prompt import PATCH_REQUEST
+from extractor.core.target import Target
 from extractor.streaming import Done, Restart, Snapshot
 from extractor.testing import FakeModel, compact_answer
 from tests.batchserver import BatchServer
@@ -276,3 +277,19 @@ def test_a_streamed_patch_reply_previews_the_merged_answer() -> None:
     assert after and all(s.customer == "Ada" and s.ship_to.city == "Paris" for s in after)
     assert any(s.lines and s.lines[0].sku == "KB-1" and s.lines[0].qty is None for s in after)
     assert events[-1].value == Order.model_validate(ORDER)
+
+
+def test_the_fake_finds_the_form_only_for_compact_requests_it_can_read() -> None:
+    from extractor.core.modes import compact_form_asked
+
+    fake = FakeModel().answer(ORDER)
+    fake.extractor().extract(Order, TEXT, mode="compact")
+    system = fake.last.system
+    assert compact_form_asked(system) is Target.of(Order).positional
+    assert compact_form_asked(system.replace("customer: string", "client: string")) is None
+    assert (
+        compact_form_asked(
+            FakeModel().answer(ORDER).extractor().request_body(Order, "t")["messages"][0]["content"]
+        )
+        is None
+    )

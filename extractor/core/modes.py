@@ -25,6 +25,7 @@ answer shown back to the model). Modes whose reply must conform to the whole sch
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -168,6 +169,7 @@ _COMPACT_INSTRUCTION = (
 # decides the form, so targets with the same notation convert alike).
 _SHOWN: OrderedDict[str, Positional] = OrderedDict()
 _SHOWN_LIMIT = 1024
+_SHOWN_LOCK = threading.Lock()
 
 
 class CompactMode(OutputMode):
@@ -179,10 +181,11 @@ class CompactMode(OutputMode):
 
     def instruction(self, target: Target[Any]) -> str:
         notation = target.compact_prompt_schema
-        _SHOWN[notation] = target.positional
-        _SHOWN.move_to_end(notation)
-        if len(_SHOWN) > _SHOWN_LIMIT:
-            _SHOWN.popitem(last=False)
+        with _SHOWN_LOCK:
+            _SHOWN[notation] = target.positional
+            _SHOWN.move_to_end(notation)
+            if len(_SHOWN) > _SHOWN_LIMIT:
+                _SHOWN.popitem(last=False)
         return _COMPACT_INSTRUCTION + notation
 
     def write(self, data: Any, target: Target[Any]) -> str:
@@ -213,7 +216,8 @@ def compact_form_asked(system: str) -> Positional | None:
     if start < 0:
         return None
     notation = system[start + len(_COMPACT_INSTRUCTION) :].split("\n\n", 1)[0]
-    return _SHOWN.get(notation)
+    with _SHOWN_LOCK:
+        return _SHOWN.get(notation)
 
 
 MODES: Mapping[str, OutputMode] = {
