@@ -182,14 +182,23 @@ class _Renderer:
         properties = schema.get("properties")
         properties = properties if isinstance(properties, dict) else {}
         required = set(schema.get("required") or ())
+        as_tuple = self.positional and object_fields(schema) is not None
         members: list[_Lines] = []
         for name, sub in properties.items():
-            label = _label(name) + ("" if name in required else "?")
-            members.append(_prefixed(label + ": ", self.node(sub, keyed=False)))
+            lines = self.node(sub, keyed=False)
+            if name in required:
+                label = _label(name)
+            elif as_tuple and not keyed:
+                # Every value of a tuple is written; an optional one may be null (absent).
+                label = _label(name)
+                lines = lines if _admits_null(lines) else _suffixed(lines, " | null")
+            else:
+                label = _label(name) + "?"
+            members.append(_prefixed(label + ": ", lines))
         members += self._index_signatures(schema)
         if not members:
             return [_Line("{}" if schema.get("additionalProperties") is False else "object")]
-        if self.positional and object_fields(schema) is not None:
+        if as_tuple:
             if not keyed:
                 return _block("[", members, "]", separator=",")
             keyed_object = _block("{", members, "}", separator="")
@@ -369,6 +378,19 @@ def _suffixed(lines: _Lines, suffix: str) -> _Lines:
 def _parenthesised(lines: _Lines) -> _Lines:
     """Parentheses around a union or intersection, so that ``[]``, ``|`` and ``&`` bind as
     meant."""
+    parts = _top_level(lines, "|&")
+    return _join([lines], "", "(", ")") if len(parts) > 1 else lines
+
+
+def _admits_null(lines: _Lines) -> bool:
+    """Whether a rendered type takes null: ``any``, or a union with ``null`` among its
+    options."""
+    return any(part.strip() in ("null", "any") for part in _top_level(lines, "|"))
+
+
+def _top_level(lines: _Lines, operators: str) -> list[str]:
+    """The code of rendered lines split at the operators outside brackets and strings."""
+    parts, current = [], ""
     depth, quoted, escaped = 0, False, False
     for char in "".join(line.code for line in lines):
         if quoted:
@@ -379,9 +401,12 @@ def _parenthesised(lines: _Lines) -> _Lines:
             depth += 1
         elif char in "}])":
             depth -= 1
-        elif depth == 0 and char in "|&":
-            return _join([lines], "", "(", ")")
-    return lines
+        elif depth == 0 and char in operators:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    return [*parts, current]
 
 
 def _labelled(lines: _Lines, label: str) -> _Lines:

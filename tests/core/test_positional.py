@@ -74,8 +74,11 @@ def test_the_notation_shows_the_same_form() -> None:
     lines = Target.of(Order).compact_prompt_schema.splitlines()
     assert lines[:3] == ["[", "customer: string,", "ship_to: ["]
     assert "lines: [" in lines and "][]," in lines  # a table: an array of arrays
-    assert "totals?: {[key: string]: number}," in lines  # a map keeps its keys
-    assert "payment?: { // keys kept" in lines  # an option of a real union keeps its keys
+    assert "totals: {[key: string]: number} | null," in lines  # a map keeps its keys
+    # Every value of a tuple is written: an optional one may be null, and its default applies.
+    assert 'note: string | null // default "none"' in lines and "zip: string | null" in lines
+    assert not [line for line in lines if "?:" in line]
+    assert "payment: { // keys kept" in lines  # an option of a real union keeps its keys
 
 
 def test_a_patch_is_keyed_at_the_top_with_compact_values() -> None:
