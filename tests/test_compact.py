@@ -58,7 +58,7 @@ def test_the_fake_model_answers_a_compact_request_in_compact_form() -> None:
         "values": ["Ada", ["Paris", "75001"], [["KB-1", 2], ["MS-2", 1]], {"net": 3.5}, "gift"]
     }
     system = fake.last.system
-    assert "JSON" in system and "write tuples as arrays of values in order" in system
+    assert "JSON" in system and "write tuples as arrays of their values in order" in system
     assert "ship_to: [" in system
     # The same script answers json mode keyed.
     fake = FakeModel().answer(ORDER)
@@ -277,6 +277,12 @@ def test_a_streamed_patch_reply_previews_the_merged_answer() -> None:
     assert after and all(s.customer == "Ada" and s.ship_to.city == "Paris" for s in after)
     assert any(s.lines and s.lines[0].sku == "KB-1" and s.lines[0].qty is None for s in after)
     assert events[-1].value == Order.model_validate(ORDER)
+
+
+def test_compact_answer_writes_whole_answers_and_patches() -> None:
+    assert compact_answer(Order, ORDER)["values"][2] == [["KB-1", 2], ["MS-2", 1]]
+    patch = {"ship_to": {"city": "Rome", "zip": None}}
+    assert compact_answer(Order, patch, patch=True) == {"ship_to": ["Rome", None]}
 
 
 def test_the_fake_finds_the_form_only_for_compact_requests_it_can_read() -> None:

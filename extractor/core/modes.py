@@ -160,9 +160,11 @@ class ToolsMode(OutputMode):
         ]
 
 
+# Where null goes needs no words here: the task says null where allowed for what the text
+# omits, and the notation shows every optional value of a tuple as ``T | null``.
 _COMPACT_INSTRUCTION = (
     f'Reply with only the JSON {{"{POSITIONAL_KEY}": V}}, V of this type; write tuples as arrays '
-    "of values in order, null where the text gives none:\n"
+    "of their values in order:\n"
 )
 # The conversions of the targets whose compact instruction was written, by their notation:
 # how a fake model answering a compact request finds the form to answer in (the notation

@@ -167,7 +167,8 @@ class StreamSession:
         self._reset_parser()
 
     def _reset_parser(self) -> None:
-        # A list target is always wrapped ({"result": [...]}: JSON mode answers objects).
+        # A list target is always wrapped (JSON mode answers objects): its items are where
+        # the mode writes them ({"result": [...]}; compact: {"values": [[...]]}).
         mode = self.loop.plan.template.mode
         item_path = mode.items_path if self._items is not None else None
         self._parser: IncrementalParser | None = IncrementalParser(

@@ -26,15 +26,18 @@ from .exchange import ChunkedStream, SeenRequest
 __all__ = ["Reply", "compact_answer"]
 
 
-def compact_answer(target: Any, data: Any) -> dict[str, Any]:
+def compact_answer(target: Any, data: Any, *, patch: bool = False) -> Any:
     """What a model asked for a ``compact`` answer writes for ``data``, the keyed answer it
     would write in json mode (wrapped as ``{"result": ...}`` for a non-object target, as
     ``Reply.answer(value, target=...)`` writes it). ``target`` is what the code under test
-    extracts (a type, a JSON Schema dict or file). `FakeModel` does this by itself; a fake of
-    your own in another process (a loopback server) calls it."""
+    extracts (a type, a JSON Schema dict or file). With ``patch``, ``data`` is the reply to a
+    patch re-ask (some top-level fields): written keyed at the top, its values compact.
+    `FakeModel` does this by itself; a fake of your own in another process (a loopback
+    server) calls it."""
     from ..core.target import Target
 
-    return Target.of(target).positional.answer(data)
+    positional = Target.of(target).positional
+    return positional.patch(data) if patch else positional.answer(data)
 
 
 # `Reply.data` of a reply given as text.
