@@ -47,10 +47,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractor import Extractor  # noqa: E402
+from extractor.core.modes import ModeName  # noqa: E402
 from extractor.core.prompt import PATCH_REQUEST  # noqa: E402
 from extractor.core.schema import render  # noqa: E402
 from extractor.core.target import Target  # noqa: E402
 from extractor.errors import ExtractionError  # noqa: E402
+from extractor.testing import compact_answer  # noqa: E402
 from tests.batchserver import BatchServer  # noqa: E402
 from tests.fakeserver import ChatRequest, FakeServer, Reply  # noqa: E402
 
@@ -228,6 +230,13 @@ def model_for(
         if fault == "truncated":
             return billed_reply(Reply.truncated(json.dumps(answer)[:40]), billed)
         asked = patch_fields(request)
+        compact = asks_compact(request)
+
+        def write(data: dict[str, Any]) -> Reply:
+            if compact:  # as the instruction asks: each object as the array of its values
+                data = compact_answer(Invoice, data, patch=asked is not None)
+            return billed_reply(Reply.answer(data), billed)
+
         if fault == "never" or (fault and not request.is_reask):
             wrong = dict(answer)
             if fault in ("wrong-type", "never"):
@@ -236,12 +245,21 @@ def model_for(
                 del wrong["issued"]
             elif fault == "enum":
                 wrong["currency"] = answer["currency"].lower()
-            return billed_reply(Reply.answer(wrong), billed)
+            return write(wrong)
         if asked is not None:  # a re-ask for some fields only: the model writes just those
-            return billed_reply(Reply.answer({k: answer[k] for k in asked if k in answer}), billed)
-        return billed_reply(Reply.answer(answer), billed)
+            return write({k: answer[k] for k in asked if k in answer})
+        return write(answer)
 
     return reply
+
+
+def asks_compact(request: ChatRequest) -> bool:
+    """Whether the request asks for objects written as arrays of their values (extractor's
+    ``mode="compact"``), as a model reading its system message sees it."""
+    return any(
+        m.get("role") == "system" and "write tuples as arrays" in (m.get("content") or "")
+        for m in request.messages
+    )
 
 
 def patch_fields(request: ChatRequest) -> list[str] | None:
@@ -282,8 +300,10 @@ def same(value: BaseModel, answer: dict[str, Any]) -> bool:
     return value.model_dump() == Invoice.model_validate(answer).model_dump()
 
 
-def run_extractor(server: FakeServer, records: list[tuple[str, dict[str, Any], str]]) -> int:
-    extractor = Extractor(api_key=KEY, base_url=server.base_url, max_retries=3)
+def run_extractor(
+    server: FakeServer, records: list[tuple[str, dict[str, Any], str]], mode: ModeName = "json"
+) -> int:
+    extractor = Extractor(api_key=KEY, base_url=server.base_url, max_retries=3, mode=mode)
 
     def one(record: tuple[str, dict[str, Any], str]) -> bool:
         text, answer, _ = record
@@ -342,6 +362,8 @@ def workload(*, by_server: bool) -> None:
         ("instructor JSON mode", partial(run_instructor, mode=instructor.Mode.JSON)),
         ("extractor", run_extractor),
         ("extractor --batch-api", run_batch_api),
+        ("extractor compact", partial(run_extractor, mode="compact")),
+        ("extractor compact --batch-api", partial(run_batch_api, mode="compact")),
     ]
     with BatchServer(model_for(records, by_server=by_server), key=_record_id) as server:
         for name, run in runs:
@@ -354,7 +376,7 @@ def workload(*, by_server: bool) -> None:
             if name == "extractor":
                 output_cost = completion * OUTPUT_PRICE / 1_000_000 / correct
             print(
-                f"   {name:21} correct {correct:3}  requests {requests:3}  tokens "
+                f"   {name:30} correct {correct:3}  requests {requests:3}  tokens "
                 f"{prompt:6} in {completion:5} out  cost ¥{cost:.4f}  per 1,000 correct "
                 f"records ¥{cost / correct * 1000:.4f}"
             )
@@ -362,7 +384,12 @@ def workload(*, by_server: bool) -> None:
         f"   (floor: extractor's answers alone, with no prompt at all, would cost "
         f"{output_cost / results['instructor']:.2f} of instructor's per correct record)"
     )
-    for name, target in (("extractor", Decimal("0.5")), ("extractor --batch-api", Decimal("0.25"))):
+    for name, target in (
+        ("extractor", Decimal("0.5")),
+        ("extractor --batch-api", Decimal("0.25")),
+        ("extractor compact", Decimal("0.5")),
+        ("extractor compact --batch-api", Decimal("0.25")),
+    ):
         for peer in ("instructor", "instructor JSON mode"):
             ratio = results[name] / results[peer]
             print(
@@ -371,7 +398,9 @@ def workload(*, by_server: bool) -> None:
             )
 
 
-def run_batch_api(server: FakeServer, records: list[tuple[str, dict[str, Any], str]]) -> int:
+def run_batch_api(
+    server: FakeServer, records: list[tuple[str, dict[str, Any], str]], mode: ModeName = "json"
+) -> int:
     """The same records through ``extractor batch --batch-api`` (a subprocess)."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -381,7 +410,7 @@ def run_batch_api(server: FakeServer, records: list[tuple[str, dict[str, Any], s
         env.update(EXTRACTOR_API_KEY=KEY, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'benchmarks'}")
         command = [sys.executable, "-m", "extractor", "batch", "in.jsonl", "--schema"]
         command += ["cost:Invoice", "-o", "out.jsonl", "--base-url", server.base_url]
-        command += ["--batch-api", "--poll-interval", "0.01", "--no-progress"]
+        command += ["--batch-api", "--poll-interval", "0.01", "--no-progress", "--mode", mode]
         subprocess.run(command, cwd=work, env=env, capture_output=True, check=True)
         lines = [json.loads(line) for line in (work / "out.jsonl").read_text().splitlines()]
     return sum(1 for line in lines if line["data"] == records[line["id"]][1])
