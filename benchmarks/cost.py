@@ -34,14 +34,13 @@ import sys
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,6 +54,7 @@ from extractor.errors import ExtractionError  # noqa: E402
 from extractor.testing import compact_answer  # noqa: E402
 from tests.batchserver import BatchServer  # noqa: E402
 from tests.fakeserver import ChatRequest, FakeServer, Reply  # noqa: E402
+from tests.helpers import Invoice  # noqa: E402
 
 try:
     import instructor
@@ -174,15 +174,6 @@ def as_json(model: type[BaseModel], chars: int) -> int:
 
 
 # -- 2. the simulated workload ----------------------------------------------------------------
-
-
-class Invoice(BaseModel):
-    number: str = Field(pattern=r"^INV-\d{4}$")
-    issued: date
-    seller: str
-    total: float = Field(gt=0)
-    currency: Literal["CNY", "USD", "EUR"]
-    paid: bool
 
 
 SELLERS = ["Acme Trading Co.", "Globex Ltd", "Initech GmbH", "Umbrella Foods", "Hooli Cloud"]
@@ -407,9 +398,9 @@ def run_batch_api(
         rows = [{"id": i, "text": text} for i, (text, _, _) in enumerate(records)]
         (work / "in.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
         env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-        env.update(EXTRACTOR_API_KEY=KEY, PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'benchmarks'}")
+        env.update(EXTRACTOR_API_KEY=KEY, PYTHONPATH=str(ROOT))
         command = [sys.executable, "-m", "extractor", "batch", "in.jsonl", "--schema"]
-        command += ["cost:Invoice", "-o", "out.jsonl", "--base-url", server.base_url]
+        command += ["tests.helpers:Invoice", "-o", "out.jsonl", "--base-url", server.base_url]
         command += ["--batch-api", "--poll-interval", "0.01", "--no-progress", "--mode", mode]
         subprocess.run(command, cwd=work, env=env, capture_output=True, check=True)
         lines = [json.loads(line) for line in (work / "out.jsonl").read_text().splitlines()]

@@ -4,9 +4,11 @@ the fake API lives, a key to look for in leaks, request bodies, and respx conven
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 import httpx
+from pydantic import BaseModel, Field
 
 from extractor.core.cost import Usage
 from extractor.core.prices import Price
@@ -54,3 +56,14 @@ def error(
 def bodies(route: Any) -> list[dict[str, Any]]:
     """The JSON bodies of every request a respx route saw."""
     return [json.loads(call.request.content) for call in route.calls]
+
+
+# The six-field invoice of the simulated cost workload (benchmarks/cost.py), whose faults
+# tests/core/test_patch.py replays. No docstring: it would be a description in every prompt.
+class Invoice(BaseModel):
+    number: str = Field(pattern=r"^INV-\d{4}$")
+    issued: date
+    seller: str
+    total: float = Field(gt=0)
+    currency: Literal["CNY", "USD", "EUR"]
+    paid: bool

@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from extractor import Extractor, Usage, ValidationFailed
 from extractor.core.completion import Completion
 from extractor.core.loop import ExtractionLoop
 from extractor.core.prompt import PATCH_REQUEST
-
-
-class Invoice(BaseModel):
-    number: str = Field(pattern=r"^INV-\d{4}$")
-    issued: date
-    seller: str
-    total: float = Field(gt=0)
-    currency: Literal["CNY", "USD", "EUR"]
-    paid: bool
-
+from tests.helpers import Invoice
 
 GOOD = {
     "number": "INV-0007",
