@@ -307,8 +307,6 @@ def _batch_api_job(
     from .jobs.batch_api import BatchApi, BatchApiJob, BatchLimits
     from .wire.endpoint import Endpoint
 
-    if args.cache is not None:
-        raise ConfigurationError("--cache is not available with --batch-api; drop one.")
     endpoint = Endpoint(base_url=args.base_url, api_key=None)
     return BatchApiJob(
         config,
@@ -714,17 +712,17 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                 except OSError as exc:
                     print(f"extractor: cannot start: {exc.strerror or exc}", file=sys.stderr)
                     return EXIT_WRITE
+                cache = Cache(args.cache) if args.cache else None
+                if cache is not None:
+                    caches.append(cache)
                 if args.batch_api:
                     from .jobs.batch_api import batch_summary
 
                     batch_job = _batch_api_job(
                         args, config, extractor, target, client, stream=stream,
-                        reporter=reporter, total=total,
+                        reporter=reporter, total=total, cache=cache,
                     )  # fmt: skip
                     return await _run_job(batch_job, extra=lambda: batch_summary(batch_job))
-                cache = Cache(args.cache) if args.cache else None
-                if cache is not None:
-                    caches.append(cache)
                 job = Job(
                     config,
                     extractor,

@@ -60,6 +60,7 @@ from ..wire.decode import load_json, read_completion
 from ..wire.endpoint import Endpoint
 from ..wire.retry import RetryPolicy, is_retryable
 from ..wire.secret import excerpt
+from .cache import Cache
 from .config import JobConfig, Reporter, Stats
 from .inputs import Record, id_key
 from .local import Job, carry
@@ -199,6 +200,7 @@ class _Pending:
     answers: list[dict[str, Any]] = field(default_factory=list)
     misses: int = 0
     live_usage: Usage = field(default_factory=Usage)
+    cache_key: str | None = None  # with a cache: where its validated answer goes
 
 
 @dataclass
@@ -223,13 +225,16 @@ class BatchApiJob(Job):
         stream: IO[bytes],
         reporter: Reporter,
         total: Callable[[], int | None] | None = None,
+        cache: Cache | None = None,
         limits: BatchLimits = BatchLimits(),
         price_factor: Decimal = Decimal("0.5"),
         reask_live: bool = False,
         poll_interval: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        super().__init__(config, extractor, target, stream=stream, reporter=reporter, total=total)
+        super().__init__(
+            config, extractor, target, stream=stream, reporter=reporter, total=total, cache=cache
+        )
         self.api = api
         self.extractor = extractor
         self.target = target
@@ -300,7 +305,12 @@ class BatchApiJob(Job):
                 self._write(await self.processor.process(record), earlier, out, errors)
                 continue
             key = _key(record)
+            cache_key, hit = self._cached(record)
+            if hit is not None:  # an answer paid for before: no request
+                self._write(hit, earlier, out, errors)
+                continue
             pending = _Pending(record, earlier, ExtractionLoop(self._plan(record)))
+            pending.cache_key = cache_key
             self._pending[key] = pending
             entry = saved.get(key)
             if entry:
@@ -316,6 +326,15 @@ class BatchApiJob(Job):
                 "submitted by an earlier run to collect"
             )
         self._save()
+
+    def _cached(self, record: Record) -> tuple[str | None, RecordOutcome | None]:
+        """With ``--cache``: the record's cache key, and its outcome if an earlier job already
+        paid for its answer."""
+        if self.processor.cache is None:
+            return None, None
+        assert record.text is not None
+        key = self.processor.cache_key(record.text)
+        return key, self.processor.lookup(record, key)
 
     def _plan(self, record: Record) -> Any:
         assert record.text is not None
@@ -589,6 +608,8 @@ class BatchApiJob(Job):
         self, key: str, outcome: RecordOutcome, out: JsonlWriter, errors: JsonlWriter
     ) -> None:
         pending = self._pending.pop(key)
+        if pending.cache_key is not None:
+            self.processor.store(pending.cache_key, outcome)
         self._write(outcome, pending.earlier, out, errors)
 
     def _write(

@@ -121,27 +121,20 @@ class RecordProcessor:
         assert record.text is not None
         if self.cache is None:
             return await self._call(record)
-        key = self._cache_key(record.text)
+        key = self.cache_key(record.text)
         shared = self._inflight_keys.get(key)
         if shared is not None:  # the same text is being extracted right now: wait for it
             first = await asyncio.shield(shared)
             if first.ok:
                 return self._from_cache(record, first.line["data"])
-        cached = self.cache.get(key)
-        if cached is not None:
-            try:  # what is written to OUT is always valid, even from an old cache
-                value = self.target.validate(cached["answer"])
-            except (Invalid, KeyError, TypeError):
-                pass
-            else:
-                return self._from_cache(record, self.target.plain(value))
+        hit = self.lookup(record, key)
+        if hit is not None:
+            return hit
         future: asyncio.Future[RecordOutcome] = asyncio.get_running_loop().create_future()
         self._inflight_keys[key] = future
         try:
             outcome = await self._call(record)
-            if outcome.ok:
-                # Committed before the line is written: a crash in between costs nothing.
-                self.cache.put(key, {"answer": outcome.answer})
+            self.store(key, outcome)
             future.set_result(outcome)
             return outcome
         except asyncio.CancelledError:
@@ -153,6 +146,24 @@ class RecordProcessor:
             raise
         finally:
             del self._inflight_keys[key]
+
+    def lookup(self, record: Record, key: str) -> RecordOutcome | None:
+        """The record's outcome from the cache (``key``: its `cache_key`), or None."""
+        assert self.cache is not None
+        cached = self.cache.get(key)
+        if cached is None:
+            return None
+        try:  # what is written to OUT is always valid, even from an old cache
+            value = self.target.validate(cached["answer"])
+        except (Invalid, KeyError, TypeError):
+            return None
+        return self._from_cache(record, self.target.plain(value))
+
+    def store(self, key: str, outcome: RecordOutcome) -> None:
+        """Keep a success in the cache. Called before its line is written: a crash in between
+        costs nothing."""
+        if outcome.ok and self.cache is not None:
+            self.cache.put(key, {"answer": outcome.answer})
 
     async def _call(self, record: Record) -> RecordOutcome:
         assert record.text is not None
@@ -203,7 +214,8 @@ class RecordProcessor:
             return cost.amount
         return Decimal(0) if self.price is not None else None
 
-    def _cache_key(self, text: str) -> str:
+    def cache_key(self, text: str) -> str:
+        """The cache key of a record's text: its first request, and how it is read."""
         options = self.options
         body = self.extractor.request_body(self.target, text, **options)
         # How the text is read changes the answer without changing the first request: a value

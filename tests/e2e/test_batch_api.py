@@ -355,6 +355,26 @@ def test_budget_submits_only_what_it_pays_for_and_the_rerun_goes_on(
     assert all(count == 1 for count in server.submitted.values())  # nothing paid twice
 
 
+def test_cache_answers_records_without_submitting_them(server: BatchServer, workdir: Path) -> None:
+    """An answer paid for once, live or through a batch, is not paid for again."""
+    write_people(workdir, 2)
+    live = [("live.jsonl" if a == "out.jsonl" else a) for a in batch_args(server)]
+    done = cli(workdir, *live, "--cache", "cache.db")
+    assert done.returncode == 0, done.stderr  # two records live, into the cache
+    write_people(workdir, 6)
+    done = cli(workdir, *batch_api_args(server, "--cache", "cache.db"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(server.submitted) == ["2", "3", "4", "5"]  # the cached two not submitted
+    assert_exactly_once(workdir, set(range(6)))
+
+    args = batch_api_args(server, "--cache", "cache.db")
+    done = cli(workdir, *[("again.jsonl" if a == "out.jsonl" else a) for a in args])
+    assert done.returncode == 0, done.stderr
+    assert all(count == 1 for count in server.submitted.values())  # nothing submitted again
+    lines = read_lines(workdir / "again.jsonl")
+    assert len(lines) == 6 and all(line["cached"] and line["cost"] == 0 for line in lines)
+
+
 def test_a_batch_api_outage_stops_the_job_for_a_rerun_filing_nothing(
     server: BatchServer, workdir: Path
 ) -> None:

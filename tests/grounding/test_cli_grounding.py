@@ -80,7 +80,7 @@ def test_the_cache_tells_apart_answers_read_another_way() -> None:
     target = Target.of(SCHEMA)
 
     def key(**options: object) -> str:
-        return RecordProcessor(ex, target, options)._cache_key("some text")  # type: ignore[arg-type]
+        return RecordProcessor(ex, target, options).cache_key("some text")  # type: ignore[arg-type]
 
     plain = key()
     assert key(ground=True) == plain  # spans are looked up again on a hit
