@@ -45,8 +45,7 @@ from . import prompt
 from .completion import Completion
 from .cost import Cost, Usage
 from .plan import Budget, Plan
-from .repair import Location, repair
-from .result import Attempt, Extraction
+from .result import Attempt, Extraction, Location
 from .schema import render
 from .target import WRAPPER_KEY
 from .tokens import estimate_tokens
@@ -275,6 +274,8 @@ class ExtractionLoop(Generic[T]):
                 invalid = exc
         fixed = None
         if not self.plan.strict:  # strict validation is the opt-out of local repair
+            from .repair import repair  # loaded with the first answer that needs mending
+
             fixed = repair(answer.data, invalid.mendable, self.target.schema)
         if fixed is None:
             raise _Rejected(invalid.details, invalid.locations)

@@ -24,8 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .patterns import search
-from .repair import Location
-from .result import ErrorDetail, format_path
+from .result import ErrorDetail, Location, format_path
 from .schema import JSON_TYPES
 from .validate import Invalid
 

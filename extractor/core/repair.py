@@ -33,12 +33,9 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .result import format_path
+from .result import Location, format_path
 
-__all__ = ["Location", "repair"]
-
-#: A place in an answer: keys and list indexes from the root.
-Location = tuple[str | int, ...]
+__all__ = ["repair"]
 
 # Spaces that group digits: ordinary, no-break, thin and narrow no-break.
 _SPACES = " \u00a0\u2009\u202f"

@@ -15,12 +15,16 @@ __all__ = [
     "Conflict",
     "ErrorDetail",
     "Extraction",
+    "Location",
     "Span",
     "format_path",
     "spans_to_dict",
 ]
 
 T = TypeVar("T")
+
+#: A place in an answer: keys and list indexes from the root.
+Location = tuple[str | int, ...]
 
 
 def format_path(parts: Iterable[str | int]) -> str:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, get_args, get_ori
 import pydantic
 
 from ..errors import ConfigurationError
-from . import notation
 from . import schema as schemas
 from .positional import Positional
 from .validate import JSONSchemaValidator, PydanticValidator, TargetValidator
@@ -89,12 +88,16 @@ class Target(Generic[T]):
     def prompt_schema(self) -> str:
         """The schema as the system prompt shows it: type notation (`notation`), about half
         the tokens of the JSON Schema and read as fluently."""
+        from . import notation  # loaded with the first prompt, not with the package
+
         return notation.render(self.prompt_schema_data)
 
     @cached_property
     def compact_prompt_schema(self) -> str:
         """The schema as the ``compact`` mode's system prompt shows it: objects as labelled
         tuples (`positional`)."""
+        from . import notation
+
         return notation.render(self.prompt_schema_data, positional=True)
 
     @cached_property

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pydantic
 
 from . import patterns
-from .repair import Location
-from .result import ErrorDetail, format_path
+from .result import ErrorDetail, Location, format_path
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
