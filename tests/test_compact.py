@@ -299,3 +299,39 @@ def test_the_fake_finds_the_form_only_for_compact_requests_it_can_read() -> None
         )
         is None
     )
+
+
+class Reading(BaseModel):
+    """A property called like the compact wrapper: a patch of it looks like a whole answer."""
+
+    name: str
+    values: list[float]
+
+
+def test_a_patch_of_a_property_called_values_is_read_as_that_property() -> None:
+    # Read as a whole answer in its wrapper, the patch's two numbers were the tuple
+    # (name=1.5, values=2.5): a correct reply rejected, and one more request paid for.
+    fake = FakeModel().answer('{"values": ["temp", [1.5, "x"]]}').answer('{"values": [1.5, 2.5]}')
+    result = fake.extractor().extract_result(Reading, "temp: 1.5, 2.5", mode="compact")
+    assert result.value == Reading(name="temp", values=[1.5, 2.5])
+    assert len(result.attempts) == 2 and result.attempts[1].patch == ("values",)
+
+
+def test_a_streamed_patch_of_a_property_called_values_previews_that_property() -> None:
+    fake = FakeModel().answer('{"values": ["temp", [1.5, "x"]]}').answer('{"values": [1.5, 2.5]}')
+    with fake.extractor().stream(Reading, "temp: 1.5, 2.5", mode="compact") as stream:
+        events = list(stream)
+    restart = next(i for i, e in enumerate(events) if isinstance(e, Restart))
+    after = [e.value for e in events[restart + 1 :] if isinstance(e, Snapshot)]
+    assert after and all(s.name == "temp" for s in after)
+    assert events[-1].value == Reading(name="temp", values=[1.5, 2.5])
+
+
+def test_a_whole_answer_in_reply_to_a_patch_of_values_is_read_as_the_patch() -> None:
+    # The one ambiguous reply: asked for "values", it is taken as what was asked for (a
+    # list that is not of numbers here), re-asked, and nothing wrong is kept.
+    fake = FakeModel().answer('{"values": ["temp", [1.5, "x"]]}')
+    fake.answer('{"values": ["temp", [1.5, 2.5]]}')
+    fake.answer('{"values": [1.5, 2.5]}')
+    result = fake.extractor().extract_result(Reading, "temp: 1.5, 2.5", mode="compact")
+    assert result.value == Reading(name="temp", values=[1.5, 2.5])

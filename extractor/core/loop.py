@@ -254,13 +254,21 @@ class ExtractionLoop(Generic[T]):
     def _merge(self, reply: Any, asked: tuple[str, ...]) -> tuple[dict[str, Any], bool]:
         """The answer a patch reply makes: the previous answer with the reply's properties
         replacing its own, and True; or the reply alone and False when it is a whole answer
-        (every required property, and more than was asked: the model wrote it all again)."""
-        values = self._mode.patch_values(reply, self.target)
+        (every required property, every property the previous answer had, and more than was
+        asked: the model wrote it all again). A reply that leaves out a property it was not
+        asked for is a patch, however much else it holds: taken whole, it would drop that
+        property's value."""
+        values = self._mode.patch_values(reply, self.target, asked)
         if not isinstance(values, dict):
             fields = ", ".join(asked)
             raise _Rejected([ErrorDetail("", f"expected a JSON object of the fields {fields}")])
         required = self.target.schema.get("required") or ()
-        if all(name in values for name in required) and not values.keys() <= set(asked):
+        kept = self._base.keys() - set(asked)
+        if (
+            all(name in values for name in required)
+            and kept <= values.keys()
+            and not values.keys() <= set(asked)
+        ):
             return values, False
         return {**self._base, **values}, True
 
@@ -336,6 +344,12 @@ class ExtractionLoop(Generic[T]):
                 return None  # a problem at the root: a patch cannot fix it
             fields[location[0]] = None
         return tuple(fields)
+
+    @property
+    def patch_fields(self) -> tuple[str, ...]:
+        """The properties the pending patch re-ask asks for; empty when the next reply is a
+        whole answer."""
+        return self._asked or ()
 
     def patch_preview(self) -> dict[str, Any] | None:
         """For a stream: while a patch reply arrives, the previous answer without the

@@ -78,11 +78,12 @@ class OutputMode:
         `validate.Invalid` when it cannot be (the problems go into the re-ask)."""
         return data
 
-    def patch_values(self, data: Any, target: Target[Any]) -> Any:
+    def patch_values(self, data: Any, target: Target[Any], asked: tuple[str, ...]) -> Any:
         """A parsed patch reply (a JSON object of some top-level properties, written as this
         mode writes values) as keyed values, ready to replace the same properties of a
-        prepared answer. The reply may instead be a whole answer written again: it is taken
-        whole when the result holds every required property and more than was asked, so a
+        prepared answer; ``asked`` names the properties the re-ask asked for. The reply may
+        instead be a whole answer written again: it is taken whole when the result holds every
+        required property, every property of the answer before and more than was asked, so a
         mode whose whole answers are not keyed objects converts those here too. A stream
         shows previews of the reply merged as it arrives, before this is applied."""
         return data
@@ -97,9 +98,10 @@ class OutputMode:
         """Estimated tokens of one answer (``extractor estimate``)."""
         return answer_tokens(target.schema)
 
-    def live(self, target: Target[Any]) -> Callable[[Any], Any]:
+    def live(self, target: Target[Any], asked: tuple[str, ...] = ()) -> Callable[[Any], Any]:
         """For stream snapshots, a function of one answer while it arrives (the parser's live
-        value, growing in place) giving it as `prepare` would, without judging it."""
+        value, growing in place) giving it as `prepare` would, without judging it; ``asked``:
+        the properties a patch reply is asked for, as for `patch_values`."""
         return _as_is
 
     def __repr__(self) -> str:
@@ -201,13 +203,14 @@ class CompactMode(OutputMode):
         # optional fields are dropped there, so that the target's defaults apply.
         return target.positional.to_keyed(data)
 
-    def patch_values(self, data: Any, target: Target[Any]) -> Any:
+    def patch_values(self, data: Any, target: Target[Any], asked: tuple[str, ...]) -> Any:
         # A patch is keyed at the top with values in compact form (`Positional.patch`); a
-        # whole answer written again is {"values": [...]}. to_keyed reads both.
-        return target.positional.to_keyed(data)
+        # whole answer written again is {"values": [...]}. to_keyed reads both, and a patch
+        # of a property called "values" as the patch it was asked for.
+        return target.positional.to_keyed(data, patch=asked)
 
-    def live(self, target: Target[Any]) -> Callable[[Any], Any]:
-        return target.positional.live().keyed
+    def live(self, target: Target[Any], asked: tuple[str, ...] = ()) -> Callable[[Any], Any]:
+        return target.positional.live(patch=asked).keyed
 
 
 def compact_form_asked(system: str) -> Positional | None:

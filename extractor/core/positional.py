@@ -20,7 +20,7 @@ ways for one target, derived once per target (``Target.positional``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .patterns import search
@@ -131,22 +131,25 @@ class Positional:
 
     # -- compact -> keyed ----------------------------------------------------------------
 
-    def to_keyed(self, answer: Any) -> Any:
+    def to_keyed(self, answer: Any, *, patch: Collection[str] = ()) -> Any:
         """The model's parsed compact answer as keyed data. Tolerant of a keyed answer (the
         model wrote keys anyway, wholly or in part) and of a bare root array. A wrong number
         of values raises `Invalid` naming the fields expected, in order, for the re-ask. Null
         for an optional property that does not allow null is dropped, so its default
-        applies."""
+        applies. ``patch``: the top-level properties a patch re-ask asked for; when one of
+        them is called ``values``, a reply ``{"values": ...}`` is that property (a patch), not
+        a whole answer in its wrapper."""
         problems: list[tuple[ErrorDetail, Location]] = []
-        keyed = self._keyed_value(_unwrapped(answer), self._root, [], problems)
+        keyed = self._keyed_value(_unwrapped(answer, patch), self._root, [], problems)
         if problems:
             details, locations = zip(*problems, strict=True)
             raise Invalid(list(details), locations=locations)
         return keyed
 
-    def live(self) -> LiveAnswer:
-        """A mirror of one compact answer while it arrives (stream snapshots)."""
-        return LiveAnswer(self)
+    def live(self, *, patch: Collection[str] = ()) -> LiveAnswer:
+        """A mirror of one compact answer while it arrives (stream snapshots); ``patch`` as
+        for `to_keyed`."""
+        return LiveAnswer(self, patch)
 
     def _keyed_value(
         self,
@@ -392,15 +395,16 @@ class LiveAnswer:
     snapshots rely on that: they reuse what they built for containers that keep their
     identity, so a stream costs time in proportion to the answer, not to its square."""
 
-    def __init__(self, positional: Positional) -> None:
+    def __init__(self, positional: Positional, patch: Collection[str] = ()) -> None:
         self._positional = positional
+        self._patch = patch
         # id of a container of the answer -> [the container, its mirror, children mirrored]
         self._mirrors: dict[int, list[Any]] = {}
 
     def keyed(self, answer: Any) -> Any:
         """The answer so far as keyed data: an array shorter than its object is the
         object's first fields."""
-        return self._mirror(_unwrapped(answer), self._positional._root)
+        return self._mirror(_unwrapped(answer, self._patch), self._positional._root)
 
     def _mirror(self, value: Any, schema: Any) -> Any:
         if not isinstance(value, (list, dict)):
@@ -450,9 +454,14 @@ def _is_of_type(value: Any, schema: dict[str, Any]) -> bool:
     )
 
 
-def _unwrapped(answer: Any) -> Any:
-    """The root of a compact answer: inside ``{"values": ...}``; a keyed root or a bare
-    array as it is."""
-    if isinstance(answer, dict) and len(answer) == 1 and WRAPPER_KEY in answer:
+def _unwrapped(answer: Any, patch: Collection[str]) -> Any:
+    """The root of a compact answer: inside ``{"values": ...}``; a keyed root, a bare array,
+    or a patch of a property called ``values`` (asked for in ``patch``) as it is."""
+    if (
+        isinstance(answer, dict)
+        and len(answer) == 1
+        and WRAPPER_KEY in answer
+        and WRAPPER_KEY not in patch
+    ):
         return answer[WRAPPER_KEY]
     return answer

@@ -175,7 +175,7 @@ class StreamSession:
             partial_strings=self._partial_strings, item_path=item_path
         )
         self._snapshots = Snapshots(self._annotation, context=self.loop.plan.context)
-        self._live = mode.live(self.loop.target)
+        self._live = mode.live(self.loop.target, self.loop.patch_fields)
         self._item_count = 0
         # A patch reply shows as the merged answer: the properties it writes are added to
         # the rest of the previous answer as they arrive (one dict, so that the snapshots

@@ -298,3 +298,20 @@ def test_the_debug_log_says_what_was_mended_and_patched(caplog: pytest.LogCaptur
     first, second = (r.getMessage() for r in caplog.records if "attempt" in r.getMessage())
     assert 'repairs=currency: "cny" -> "CNY"' in first
     assert "patch=total" in second
+
+
+def test_a_patch_reply_with_one_more_field_keeps_the_fields_it_leaves_out() -> None:
+    # Taken as a whole answer (every required field, more than asked), this reply dropped
+    # name and email: they became None with nothing to say so.
+    class Person(BaseModel):
+        age: int
+        name: str | None = None
+        email: str | None = None
+        city: str | None = None
+
+    loop = loop_for(Person, "Ada, 36, ada@x.org, London")
+    first = {"age": "thirty", "name": "Ada", "email": "ada@x.org", "city": "London"}
+    assert loop.receive(answer(first)) is False
+    assert asked(loop.next_request()) == ["age"]
+    assert loop.receive(answer({"age": 36, "city": "London"})) is True
+    assert loop.value == Person(age=36, name="Ada", email="ada@x.org", city="London")
