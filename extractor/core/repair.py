@@ -7,7 +7,7 @@ rejected and nowhere else:
 
 - a string where an ``enum`` or ``const`` is expected, when exactly one allowed string equals it
   ignoring case and surrounding whitespace (``"Cny "`` -> ``"CNY"``; nothing when two allowed
-  values differ only in case);
+  values differ only in case, and ``"STRASSE"`` is not ``"Straße"``);
 - a string where a number or integer is expected, when it is exactly one number whose digit
   grouping leaves no doubt: ``"6,512.24"``, ``"1,234,567"``, ``"6.512,24"``, ``"1 234,5"``
   (ordinary, no-break and thin spaces), with a leading sign. ``"1,234"`` and ``"1.234"`` are
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
@@ -191,9 +192,11 @@ def _types(schema: dict[str, Any]) -> set[str] | None:
 
 def _enum_match(text: str, allowed: list[Any]) -> list[Any]:
     """The allowed strings equal to ``text`` ignoring case and surrounding whitespace:
-    one is a repair, two or more are a doubt."""
-    key = text.strip().casefold()
-    matches = [value for value in allowed if isinstance(value, str) and value.casefold() == key]
+    one is a repair, two or more are a doubt. Case, not case folding: folding makes "ß" and
+    "ss" one, so "Masse" (mass) would become the only allowed "Maße" (dimensions), another
+    word."""
+    key = text.strip().lower()
+    matches = [value for value in allowed if isinstance(value, str) and value.lower() == key]
     return matches[:1] if len(matches) == 1 else matches
 
 
@@ -213,8 +216,15 @@ def _number(text: str, *, integer: bool) -> int | float | None:
     except InvalidOperation:
         return None
     if value != value.to_integral_value():
-        return None if integer else float(value)
-    return int(value) if integer or "." not in digits else float(value)
+        return None if integer else _finite(value)
+    return int(value) if integer or "." not in digits else _finite(value)
+
+
+def _finite(value: Decimal) -> float | None:
+    """``value`` as a float, or None when it is too large for one: it would become
+    infinity, which a number field accepts."""
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def _ungroup(text: str) -> str | None:

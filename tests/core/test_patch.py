@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -315,3 +315,13 @@ def test_a_patch_reply_with_one_more_field_keeps_the_fields_it_leaves_out() -> N
     assert asked(loop.next_request()) == ["age"]
     assert loop.receive(answer({"age": 36, "city": "London"})) is True
     assert loop.value == Person(age=36, name="Ada", email="ada@x.org", city="London")
+
+
+def test_an_enum_value_that_is_another_word_once_case_folded_is_re_asked() -> None:
+    class Measure(BaseModel):
+        kind: Literal["Maße", "Länge"]
+
+    loop = loop_for(Measure, "Masse: 3 kg")
+    assert loop.receive(answer({"kind": "Masse"})) is False
+    assert loop.attempts[0].repairs == ()
+    assert asked(loop.next_request()) == ["kind"]

@@ -95,6 +95,24 @@ def test_an_enum_whose_values_differ_only_in_case_is_not_guessed() -> None:
     assert mend("B", schema) == "b"
 
 
+def test_case_folding_does_not_make_one_word_another() -> None:
+    # casefold() makes "ß" and "ss" one: "Masse" (mass) became "Maße" (dimensions), a
+    # different word that validated.
+    schema = {"type": "object", "properties": {"x": {"enum": ["Maße", "Länge"]}}}
+    assert mend("Masse", schema) is None
+    assert mend("MASSE", schema) is None
+    assert mend("maße", schema) == "Maße"
+    assert mend("LÄNGE", schema) == "Länge"
+
+
+def test_a_number_too_large_for_a_float_is_not_mended_into_infinity() -> None:
+    # float(Decimal) of a 601-digit number is inf, which a float field accepts.
+    huge = "1" + ",000" * 200
+    assert mend(huge + ".5", NUMBER) is None
+    assert mend(huge + ".00", NUMBER) is None
+    assert mend(huge, INTEGER) == int(huge.replace(",", ""))  # an int has no limit
+
+
 def test_a_field_that_also_takes_strings_is_left_alone() -> None:
     schema = {
         "type": "object",
