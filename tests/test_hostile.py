@@ -26,6 +26,7 @@ from extractor.core.loop import ECHO_LIMIT, MAX_REPORTED
 from extractor.core.target import Target
 from extractor.jobs.inputs import Record
 from extractor.jobs.records import RecordProcessor
+from extractor.testing import FakeModel
 from extractor.testing.wire import completion, sse
 from extractor.wire.endpoint import DEFAULT_MAX_RESPONSE_BYTES
 from tests.helpers import BASE_URL, KEY
@@ -405,3 +406,42 @@ async def test_a_batch_record_that_cannot_be_sent_is_an_error_line_not_an_abort(
     second = await processor.process(Record(line=2, id="b", text="u"))
     assert first.line["error"]["type"] == second.line["error"]["type"] == "BadRequestError"
     assert recorder.bodies == []
+
+
+def nested_schema(depth: int) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(depth):
+        schema = {"type": "object", "properties": {"a": schema}}
+    return schema
+
+
+def chained_schema(length: int) -> dict[str, Any]:
+    """A flat schema whose ``$defs`` each use the next once: deep once inlined."""
+    defs: dict[str, Any] = {
+        f"D{i}": {"type": "object", "properties": {"x": {"$ref": f"#/$defs/D{i + 1}"}}}
+        for i in range(length)
+    }
+    defs[f"D{length}"] = {"type": "string"}
+    return {"type": "object", "properties": {"a": {"$ref": "#/$defs/D0"}}, "$defs": defs}
+
+
+@pytest.mark.parametrize("mode", ["json", "compact", "tools", "json_schema"])
+@pytest.mark.parametrize(
+    "schema",
+    [nested_schema(100), nested_schema(600), chained_schema(300)],
+    ids=["nested-100", "nested-600", "chained-300"],
+)
+def test_a_schema_too_deep_to_walk_is_a_configuration_error(
+    schema: dict[str, Any], mode: str
+) -> None:
+    # RecursionError leaked from jsonschema's check_schema, json.dumps or the prompt's
+    # compaction, before anything was sent.
+    fake = FakeModel()  # never asked: nothing is sent
+    with pytest.raises(ConfigurationError, match="nests too deep") as info:
+        fake.extractor(api_key=KEY).extract(schema, "text", mode=mode)
+    assert KEY not in str(info.value) and not fake.requests
+
+
+def test_a_schema_deep_within_the_limit_still_works() -> None:
+    body = Extractor(api_key=KEY).request_body(nested_schema(60), "text", mode="compact")
+    assert body["messages"][0]["content"].count("\na: ") == 60

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cached_property, lru_cache
+from collections.abc import Callable
+from functools import cached_property, lru_cache, wraps
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, get_args, get_origin
@@ -28,8 +29,30 @@ if TYPE_CHECKING:
 __all__ = ["WRAPPER_KEY", "Target", "list_target"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 WRAPPER_KEY = "result"
+
+_TOO_DEEP = (
+    "the target's schema nests too deep to use: its objects, arrays or chains of $ref go "
+    "deeper than Python can walk (from about a hundred levels), and deeper than any answer "
+    "is read (128 levels). Flatten the schema, or give its deep parts a looser type."
+)
+
+
+def _bounded(derive: Callable[[Target[Any]], R]) -> Callable[[Target[Any]], R]:
+    """``derive`` (a walk over the schema), with a schema deep enough to exhaust Python's
+    recursion limit refused as the caller's `ConfigurationError` rather than leaking a
+    `RecursionError` from the middle of a call."""
+
+    @wraps(derive)
+    def bounded(target: Target[Any]) -> R:
+        try:
+            return derive(target)
+        except RecursionError:
+            raise ConfigurationError(_TOO_DEEP) from None
+
+    return bounded
 
 
 class Target(Generic[T]):
@@ -57,6 +80,13 @@ class Target(Generic[T]):
     @classmethod
     def of(cls, spec: Any) -> Target[Any]:
         """The target for ``spec``, cached: a target is derived once however often it is used."""
+        try:
+            return cls._of(spec)
+        except RecursionError:  # json.dumps, jsonschema's check_schema, pydantic's schema
+            raise ConfigurationError(_TOO_DEEP) from None
+
+    @classmethod
+    def _of(cls, spec: Any) -> Target[Any]:
         if isinstance(spec, Target):
             return spec
         if isinstance(spec, (str, PathLike)):
@@ -79,12 +109,14 @@ class Target(Generic[T]):
             return _build_from_type(spec)
 
     @cached_property
+    @_bounded
     def prompt_schema_data(self) -> Any:
         """The schema as the model is shown it (`schema.for_prompt`): in the system prompt,
         or as a tool's parameters."""
         return schemas.for_prompt(self.schema)
 
     @cached_property
+    @_bounded
     def prompt_schema(self) -> str:
         """The schema as the system prompt shows it: type notation (`notation`), about half
         the tokens of the JSON Schema and read as fluently."""
@@ -93,6 +125,7 @@ class Target(Generic[T]):
         return notation.render(self.prompt_schema_data)
 
     @cached_property
+    @_bounded
     def compact_prompt_schema(self) -> str:
         """The schema as the ``compact`` mode's system prompt shows it: objects as labelled
         tuples (`positional`)."""
@@ -101,11 +134,13 @@ class Target(Generic[T]):
         return notation.render(self.prompt_schema_data, positional=True)
 
     @cached_property
+    @_bounded
     def positional(self) -> Positional:
         """The ``compact`` mode's answers converted both ways (`positional`)."""
         return Positional(self.prompt_schema_data)
 
     @cached_property
+    @_bounded
     def strict_schema(self) -> dict[str, Any]:
         """The schema as strict structured outputs (``json_schema`` mode) want it."""
         return cast(dict[str, Any], schemas.strict(self.schema))
