@@ -82,7 +82,7 @@ def test_an_integer_is_mended_only_when_whole() -> None:
 def test_an_enum_value_in_the_wrong_case_is_mended() -> None:
     schema = {"type": "object", "properties": {"x": {"enum": ["CNY", "USD", "EUR"]}}}
     assert mend("cny", schema) == "CNY"
-    assert mend("Cny ", schema) == "CNY"
+    assert mend("cny ", schema) == "CNY"
     assert mend("yuan", schema) is None
     assert mend("CN Y", schema) is None
     const = {"type": "object", "properties": {"x": {"const": "Invoice"}}}
@@ -95,6 +95,26 @@ def test_an_enum_whose_values_differ_only_in_case_is_not_guessed() -> None:
     assert mend("B", schema) == "b"
 
 
+def test_a_spelling_whose_own_case_may_mean_something_is_not_mended() -> None:
+    # "mW" was mended into the only allowed "MW": a billion times more, with the number
+    # beside it left as the milliwatts it was.
+    units = {"type": "object", "properties": {"x": {"enum": ["W", "kW", "MW", "GW"]}}}
+    assert mend("mW", units) is None
+    assert mend("Mw", units) is None
+    assert mend("mw", units) == "MW"  # all lower case: the model dropped the case
+    assert mend("KW", units) is None
+    milli = {"type": "object", "properties": {"x": {"enum": ["mW", "W"]}}}
+    assert mend("MW", milli) is None
+    gases = {"type": "object", "properties": {"x": {"enum": ["CO", "CO2", "NOx"]}}}
+    assert mend("Co", gases) is None  # cobalt, not carbon monoxide
+    assert mend("co2", gases) == "CO2"
+    assert mend("NOX", gases) is None
+    assert mend("nox", gases) == "NOx"
+    states = {"type": "object", "properties": {"x": {"enum": ["pending", "paid"]}}}
+    assert mend("Pending", states) == "pending"  # the schema makes no case
+    assert mend("PAID ", states) == "paid"
+
+
 def test_case_folding_does_not_make_one_word_another() -> None:
     # casefold() makes "ß" and "ss" one: "Masse" (mass) became "Maße" (dimensions), a
     # different word that validated.
@@ -102,7 +122,7 @@ def test_case_folding_does_not_make_one_word_another() -> None:
     assert mend("Masse", schema) is None
     assert mend("MASSE", schema) is None
     assert mend("maße", schema) == "Maße"
-    assert mend("LÄNGE", schema) == "Länge"
+    assert mend("länge", schema) == "Länge"
 
 
 def test_a_number_too_large_for_a_float_is_not_mended_into_infinity() -> None:
