@@ -94,8 +94,8 @@ def check_prompt_options(options: CallOptions) -> None:
             '[{"role": "user", "content": "..."}, ...]; the text to extract from goes as text='
         )
     if isinstance(examples, (str, bytes)) or not all(
-        isinstance(e, (tuple, list)) and len(e) == 2 for e in examples
+        isinstance(e, (tuple, list)) and len(e) == 2 and isinstance(e[0], str) for e in examples
     ):
-        raise ConfigurationError("examples= must be a list of (text, value) pairs")
+        raise ConfigurationError("examples= must be a list of (text, value) pairs, text a str")
     if instructions is not None and not isinstance(instructions, str):
         raise ConfigurationError(f"instructions= must be a str, not {type(instructions).__name__}")

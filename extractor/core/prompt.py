@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from ..errors import ConfigurationError
 from .modes import OutputMode
 from .result import ErrorDetail
 from .schema import render
@@ -64,9 +65,16 @@ def _render_examples(
     target: Target[Any], mode: OutputMode, examples: Sequence[tuple[str, Any]]
 ) -> str:
     lines = ["Examples:"]
-    for text, value in examples:
+    for number, (text, value) in enumerate(examples, 1):
+        try:
+            written = mode.write(target.to_answer(value), target)
+        except (TypeError, ValueError) as exc:  # pydantic's serialisation errors are ValueErrors
+            raise ConfigurationError(
+                f"examples=: the value of example {number} cannot be written as JSON ({exc}). "
+                "Give each example's value as the target's type or as plain JSON data."
+            ) from None
         lines.append("Text: " + text.strip())
-        lines.append("JSON: " + mode.write(target.to_answer(value), target))
+        lines.append("JSON: " + written)
     return "\n".join(lines)
 
 

@@ -231,6 +231,10 @@ def test_array_json_schema_is_wrapped_with_defs_kept(ex):
         ({"examples": ["Ada, 36"]}, r"examples= must be a list of \(text, value\) pairs"),
         ({"examples": [("Ada", {"name": "Ada"}, 1)]}, "examples= must be a list"),
         ({"instructions": 5}, "instructions= must be a str, not int"),
+        # and these an AttributeError, a TypeError, a PydanticSerializationError
+        ({"examples": [(5, {"name": "Ada"})]}, "examples= must be a list.*text a str"),
+        ({"examples": [(b"Ada", {"name": "Ada"})]}, "examples= must be a list.*text a str"),
+        ({"examples": [("Ada", {"name": object()})]}, "example 1 cannot be written as JSON"),
     ],
 )
 def test_messages_examples_and_instructions_of_the_wrong_shape_are_refused(
