@@ -44,6 +44,11 @@ _MORE_ANNOTATIONS = (
     "multipleOf", "default", "examples",
 )  # fmt: skip
 _SENTENCE_END = (".", "!", "?")
+# Words the notation writes for types of its own: a definition called one of them is given
+# another name, or ``type number = string`` would make every ``number`` a string.
+_OWN_WORDS = frozenset(
+    {"string", "number", "integer", "boolean", "null", "any", "never", "object", "true", "false"}
+)
 
 
 class _Line:
@@ -89,7 +94,7 @@ class _Renderer:
     def _name(self, ref: str, name: str, body: Any) -> None:
         base = re.sub(r"\W", "_", name) or "T"
         base = "_" + base if base[0].isdigit() else base
-        taken = set(self.names.values())
+        taken = set(self.names.values()) | _OWN_WORDS
         candidate, n = base, 1
         while candidate in taken:
             n += 1

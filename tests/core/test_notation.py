@@ -267,6 +267,24 @@ def test_recursion_renders_each_type_once_and_terminates() -> None:
     assert "type Root = {" in render(for_prompt(to_root))
 
 
+def test_a_definition_named_like_a_type_of_the_notation_is_renamed() -> None:
+    # "type number = string" made the float "total" read as the invoice number's string.
+    shared = {"$ref": "#/$defs/number"}
+    schema = {
+        "type": "object",
+        "properties": {"id": shared, "ref": shared, "total": {"type": "number"}},
+        "$defs": {"number": {"type": "string", "pattern": "^INV-[0-9]+$"}},
+    }
+    assert render(for_prompt(schema)).splitlines() == [
+        "{",
+        "id?: number2",
+        "ref?: number2",
+        "total?: number",
+        "}",
+        "type number2 = string // pattern ^INV-[0-9]+$",
+    ]
+
+
 def test_an_unknown_reference_is_shown_not_dropped() -> None:
     assert notation_of({"$ref": "https://example.com/x.json"}).splitlines()[1] == (
         'x: any // $ref "https://example.com/x.json"'
