@@ -335,3 +335,19 @@ def test_a_whole_answer_in_reply_to_a_patch_of_values_is_read_as_the_patch() -> 
     fake.answer('{"values": [1.5, 2.5]}')
     result = fake.extractor().extract_result(Reading, "temp: 1.5, 2.5", mode="compact")
     assert result.value == Reading(name="temp", values=[1.5, 2.5])
+
+
+class Profile(BaseModel):
+    name: str
+    age: int
+    nick: str = "none"
+
+
+def test_a_whole_compact_answer_in_reply_to_a_patch_says_absent_with_null() -> None:
+    # The tuple is a whole answer by its form: its null for nick says "absent", and the
+    # nick of the answer before must not come back.
+    fake = FakeModel().answer('{"values": ["Ada", "thirty", "Countess"]}')
+    fake.answer('{"values": ["Ada", 36, null]}')
+    result = fake.extractor().extract_result(Profile, "Ada, 36", mode="compact")
+    assert result.value == Profile(name="Ada", age=36)
+    assert result.attempts[1].patch == ("age",)

@@ -254,14 +254,16 @@ class ExtractionLoop(Generic[T]):
     def _merge(self, reply: Any, asked: tuple[str, ...]) -> tuple[dict[str, Any], bool]:
         """The answer a patch reply makes: the previous answer with the reply's properties
         replacing its own, and True; or the reply alone and False when it is a whole answer
-        (every required property, every property the previous answer had, and more than was
-        asked: the model wrote it all again). A reply that leaves out a property it was not
-        asked for is a patch, however much else it holds: taken whole, it would drop that
-        property's value."""
+        (written in the form of a whole answer, or holding every required property, every
+        property the previous answer had, and more than was asked: the model wrote it all
+        again). A reply that leaves out a property it was not asked for is a patch, however
+        much else it holds: taken whole, it would drop that property's value."""
         values = self._mode.patch_values(reply, self.target, asked)
         if not isinstance(values, dict):
             fields = ", ".join(asked)
             raise _Rejected([ErrorDetail("", f"expected a JSON object of the fields {fields}")])
+        if self._mode.whole_reply(reply, asked):
+            return values, False
         required = self.target.schema.get("required") or ()
         kept = self._base.keys() - set(asked)
         if (

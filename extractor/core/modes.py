@@ -88,6 +88,11 @@ class OutputMode:
         shows previews of the reply merged as it arrives, before this is applied."""
         return data
 
+    def whole_reply(self, data: Any, asked: tuple[str, ...]) -> bool:
+        """Whether a parsed patch reply is by its very form a whole answer written again;
+        False when only its keys can tell (the loop judges those)."""
+        return False
+
     def write(self, data: Any, target: Target[Any]) -> str:
         """A prepared (keyed) answer as this mode's model would have written it: how a full
         re-ask after a patch shows the merged answer back, and how few-shot examples are
@@ -208,6 +213,17 @@ class CompactMode(OutputMode):
         # whole answer written again is {"values": [...]}. to_keyed reads both, and a patch
         # of a property called "values" as the patch it was asked for.
         return target.positional.to_keyed(data, patch=asked)
+
+    def whole_reply(self, data: Any, asked: tuple[str, ...]) -> bool:
+        # The tuple of all the values, in its wrapper or bare: a null in it says "absent",
+        # which must not let the answer before keep its value.
+        if (
+            isinstance(data, dict)
+            and data.keys() == {POSITIONAL_KEY}
+            and POSITIONAL_KEY not in asked
+        ):
+            data = data[POSITIONAL_KEY]
+        return isinstance(data, list)
 
     def live(self, target: Target[Any], asked: tuple[str, ...] = ()) -> Callable[[Any], Any]:
         return target.positional.live(patch=asked).keyed
