@@ -6,9 +6,10 @@ such a value here costs nothing. Only what is not in doubt is mended, at the pla
 rejected and nowhere else:
 
 - a string where an ``enum`` or ``const`` is expected, when exactly one allowed string equals it
-  ignoring case and surrounding whitespace, one of the two being all lower case (``"cny "`` ->
-  ``"CNY"``, ``"Pending"`` -> ``"pending"``; nothing when two allowed values differ only in
-  case, ``"mW"`` is not ``"MW"`` and ``"STRASSE"`` is not ``"Straße"``);
+  ignoring case and surrounding whitespace, the allowed strings are all in one case style and
+  one of the two is all lower case (``"cny "`` -> ``"CNY"``, ``"Pending"`` -> ``"pending"``;
+  nothing when two allowed values differ only in case, ``"m"`` is not ``"M"`` among ``"k"``,
+  ``"M"``, ``"G"``, ``"mW"`` is not ``"MW"`` and ``"STRASSE"`` is not ``"Straße"``);
 - a string where a number or integer is expected, when it is exactly one number whose digit
   grouping leaves no doubt: ``"6,512.24"``, ``"1,234,567"``, ``"6.512,24"``, ``"1 234,5"``
   (ordinary, no-break and thin spaces), with a leading sign. ``"1,234"`` and ``"1.234"`` are
@@ -193,23 +194,45 @@ def _types(schema: dict[str, Any]) -> set[str] | None:
 
 def _enum_match(text: str, allowed: list[Any]) -> list[Any]:
     """The allowed strings equal to ``text`` ignoring case and surrounding whitespace, where
-    case says nothing on one side: one is a repair, two or more are a doubt.
+    case says nothing: one is a repair, two or more are a doubt.
 
-    Case is ignored only when ``text`` or the allowed value is all lower case: the model
-    dropped case, or the schema makes none. Two spellings that both use case may mean
-    different things ("mW" and "MW" are a billion apart, "Co" is cobalt and "CO" carbon
-    monoxide), and mending the unit would leave the number beside it unconverted: those are
-    re-asked. Case, not case folding: folding makes "ß" and "ss" one, so "Masse" (mass) would
-    become the only allowed "Maße" (dimensions), another word."""
+    Case is ignored only when the allowed strings are all written in one case style (all
+    lower, all upper or all capitalised: case tells none of them apart) and ``text`` or the
+    allowed value is all lower case (the model dropped case, or the schema makes none). Where
+    case means something, spellings that differ in it may be different things ("m" is milli
+    and "M" mega among "k", "M", "G"; "mW" and "MW" are a billion apart; "Co" is cobalt and
+    "CO" carbon monoxide), and mending the unit would leave the number beside it
+    unconverted: those are re-asked. Case, not case folding: folding makes "ß" and "ss" one,
+    so "Masse" (mass) would become the only allowed "Maße" (dimensions), another word."""
     key = text.strip()
+    strings = [value for value in allowed if isinstance(value, str)]
+    if not _one_case_style(strings):
+        return [value for value in strings if value == key][:1]
     matches = [
         value
-        for value in allowed
-        if isinstance(value, str)
-        and value.lower() == key.lower()
-        and (key == key.lower() or value == value.lower())
+        for value in strings
+        if value.lower() == key.lower() and (key == key.lower() or value == value.lower())
     ]
     return matches[:1] if len(matches) == 1 else matches
+
+
+def _one_case_style(strings: list[str]) -> bool:
+    """Whether every string that has case is written in one style: all lower, all upper, or
+    all capitalised."""
+    styles = {"lower", "upper", "capitalised"}
+    for value in strings:
+        if value.lower() == value.upper():
+            continue  # no letters with case: any style
+        styles &= {
+            style
+            for style, form in (
+                ("lower", value.lower()),
+                ("upper", value.upper()),
+                ("capitalised", value.capitalize()),
+            )
+            if value == form
+        }
+    return bool(styles)
 
 
 def _number(text: str, *, integer: bool) -> int | float | None:
