@@ -633,6 +633,14 @@ class IncrementalParser:
             return self._start_word(s, pos, final, key=key)
         return self._no_colon(s, pos, final, c)
 
+    def _last_value_is_number(self) -> bool:
+        """Whether the object being read ends with a member whose value is a number."""
+        members = self._stack[-1]
+        if not isinstance(members, dict) or not members:
+            return False
+        value = next(reversed(members.values()))
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
     def _no_colon(self, s: str, pos: int, final: bool, c: str) -> int:
         """After a key, something other than ':'."""
         key = self._keys[-1]
@@ -642,6 +650,16 @@ class IncrementalParser:
                 self._add(value)
                 return pos
         if c in ",}" and (key in _LITERALS or _NUMBER.fullmatch(key) is not None):
+            if _NUMBER.fullmatch(key) is not None and self._last_value_is_number():
+                # '{"x": 1,5}', '{"x": 1 234}': the rest of the number before it (a decimal
+                # part, a digit group) or another value ('{"x": 1, 5}' for [1, 5]). Dropped,
+                # the number would validate cut short.
+                raise _Syntax(
+                    f"'{key}' right after a number where a key should be: part of that "
+                    "number (digit groups, a decimal comma) or a value of its own; it cannot "
+                    "tell; ask again",
+                    self._word_start - self._base,
+                )
             # '{"b": "x" true}': a value with no key of its own; nothing to attach it to
             self._repair("value without a key dropped")
             self._mode = _AFTER

@@ -325,3 +325,14 @@ def test_an_enum_value_that_is_another_word_once_case_folded_is_re_asked() -> No
     assert loop.receive(answer({"kind": "Masse"})) is False
     assert loop.attempts[0].repairs == ()
     assert asked(loop.next_request()) == ["kind"]
+
+
+def test_a_number_the_lenient_parser_would_cut_short_is_re_asked() -> None:
+    # '1.234,5' unquoted parsed as 1.234 (the ",5" dropped as a value without a key), which
+    # validated as the total.
+    loop = loop_for()
+    content = json.dumps(GOOD).replace("6512.24", "6.512,24")
+    assert loop.receive(answer(content)) is False
+    (attempt,) = loop.attempts
+    assert "cannot tell" in attempt.errors[0].message
+    assert asked(loop.next_request()) is None  # not JSON: a full re-ask

@@ -442,6 +442,14 @@ _RAW: dict[str, list[tuple[str, Any]]] = {
     "more numbers": [
         ('{"a": 1,000, "b": 2}', {"a": 1000, "b": 2}),
         ("[1,000, 2]", REFUSED),
+        # A number cut short validates: these used to parse as 1, 1, 12, 1.234 and 1, the
+        # rest dropped as "a value without a key".
+        ('{"x": 1,5}', REFUSED),  # 1.5 written with a decimal comma
+        ('{"x": 1 234}', REFUSED),  # 1234 grouped with a space
+        ('{"x": 12,34, "y": 2}', REFUSED),
+        ('{"total": 1.234,5}', REFUSED),  # 1234.5 in German
+        ('{"sizes": 1, 5}', REFUSED),  # [1, 5]?
+        ('{"b": 2 true}', {"b": 2}),  # not a number: nothing it could be part of
         ('{"pct": 50%}', {"pct": "50%"}),
         ('{"price": $5.00}', {"price": "$5.00"}),
         ('{"n": 1e5, "m": 1E-5}', {"n": 100000.0, "m": 1e-05}),
