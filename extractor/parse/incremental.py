@@ -29,6 +29,8 @@ from .rules import (
     _EMPTY,
     _ESCAPES,
     _FAST_LITERALS,
+    _GROUP_SPACES,
+    _GROUP_TAIL,
     _HEX4,
     _IDENTIFIER,
     _JOIN,
@@ -195,6 +197,7 @@ class IncrementalParser:
         self._fed_tail = ""  # the last two characters fed
         self._before_data = ""  # the two characters before the data being scanned, if known
         self._after_digit_comma = False  # the word being read follows '1,' in an array
+        self._after_digit_space = False  # ... or '1 ' (no comma: a digit group, or two items)
         self._key_bare = False  # the key just read was a bare word
         self._calls: set[int] = set()  # ids of the lists standing for NumberLong(...) and kin
 
@@ -538,6 +541,9 @@ class IncrementalParser:
                         s[m.end()] == ","
                         and type(stack[-1]) is dict
                         and (m.end() + 1 == n or s[m.end() + 1] in _DIGITS)
+                    )
+                    and not (  # '[1 234]': the helper judges digit groups too
+                        type(stack[-1]) is list and self._after_digit_and_space(s, pos)
                     )
                 ):
                     try:
@@ -1227,12 +1233,24 @@ class IncrementalParser:
         self._word_start = self._base + pos
         self._parts = [m.group()]
         self._mode = _WORD
+        self._after_digit_comma = self._after_digit_space = False
         if not key and type(self._stack[-1]) is list:
-            before = s[pos - 2 : pos] if pos >= 2 else (self._before_data + s[:pos])[-2:]
-            self._after_digit_comma = before[:1] in _DIGITS and before[1:] == ","
+            before = self._two_before(s, pos)
+            if before[:1] in _DIGITS:
+                self._after_digit_comma = before[1:] == ","
+                self._after_digit_space = before[1:] in _GROUP_SPACES
         if end == len(s) and not final:
             return end
         return self._end_word(s, pos, end, final)
+
+    def _two_before(self, s: str, pos: int) -> str:
+        """The two characters before ``s[pos]``, from the input before ``s`` too."""
+        return s[pos - 2 : pos] if pos >= 2 else (self._before_data + s[:pos])[-2:]
+
+    def _after_digit_and_space(self, s: str, pos: int) -> bool:
+        """Whether ``s[pos]`` follows a digit and one space (``1 234``)."""
+        before = self._two_before(s, pos)
+        return before[1:] in _GROUP_SPACES and before[:1] in _DIGITS
 
     def _word(self, s: str, pos: int, final: bool) -> int:
         m = _match_word(s, pos)
@@ -1353,6 +1371,12 @@ class IncrementalParser:
             return literal[0]
         m = _NUMBER.fullmatch(token)
         if m is not None:
+            if self._after_digit_space and _GROUP_TAIL.fullmatch(token):
+                raise _Syntax(  # '[1 234]': one thousand two hundred and thirty-four, or two?
+                    f"'{token}' after a space right after a number, with no comma: digit "
+                    "groups or two numbers, it cannot tell; ask again",
+                    self._word_start - self._base,
+                )
             try:
                 if m.group(1) is None and m.group(2) is None:
                     return int(token)

@@ -58,6 +58,9 @@ _ELLIPSIS = re.compile(r"\.{2,}")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$.]*")
 _SHORT_INT = re.compile(r"-?[1-9][0-9]{0,2}")
 _THREE_DIGITS = re.compile(r"[0-9]{3}")
+# A digit group and what may end the number after it ('1 234.5'), and the spaces that group.
+_GROUP_TAIL = re.compile(r"[0-9]{3}(?:\.[0-9]*)?")
+_GROUP_SPACES = frozenset(" \u00a0\u2009\u202f")
 # digit groups after a number's first comma: bounded, so that 64 characters always decide
 _THOUSANDS = re.compile(r"((?:,[0-9]{3}){1,5}(?:\.[0-9]{1,20})?)[ \t\r\n]{0,8}[,}\]](?![0-9])")
 _UNQUOTED_STOP = re.compile(r'[,}\]\n"{\[]')

@@ -450,6 +450,14 @@ _RAW: dict[str, list[tuple[str, Any]]] = {
         ('{"total": 1.234,5}', REFUSED),  # 1234.5 in German
         ('{"sizes": 1, 5}', REFUSED),  # [1, 5]?
         ('{"b": 2 true}', {"b": 2}),  # not a number: nothing it could be part of
+        # In a list, a space and three digits after a number: 1234, or 1 and 234? These were
+        # read as two items.
+        ("[1 234]", REFUSED),
+        ('{"a": [12 345 678]}', REFUSED),
+        ("[1\u00a0234,5]", REFUSED),
+        ("[1 234.5]", REFUSED),
+        ("[1 2 3]", [1, 2, 3]),  # no digit groups: the commas are what is missing
+        ("[1  234]", [1, 234]),
         ('{"pct": 50%}', {"pct": "50%"}),
         ('{"price": $5.00}', {"price": "$5.00"}),
         ('{"n": 1e5, "m": 1E-5}', {"n": 100000.0, "m": 1e-05}),
