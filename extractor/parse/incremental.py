@@ -650,22 +650,22 @@ class IncrementalParser:
     def _no_colon(self, s: str, pos: int, final: bool, c: str) -> int:
         """After a key, something other than ':'."""
         key = self._keys[-1]
+        if self._key_bare and _NUMBER.fullmatch(key) is not None and self._last_value_is_number():
+            # '{"x": 1,5}', '{"x": 1 234, "y": 2}': the rest of the number before it (a
+            # decimal part, a digit group) or another value ('{"x": 1, 5}' for [1, 5]).
+            # Dropped, the number would validate cut short.
+            raise _Syntax(
+                f"'{key}' right after a number where a key should be: part of that number "
+                "(digit groups, a decimal comma) or a value of its own; it cannot tell; ask "
+                "again",
+                self._word_start - self._base,
+            )
         if c in ",]":  # '{"a": [[1]], "x", 2]}': an item after a stray closed its list
             value = self._scalar(key, at_end=False) if self._key_bare else key
             if value is not _NOT_SCALAR and self._reopen_last():
                 self._add(value)
                 return pos
         if c in ",}" and (key in _LITERALS or _NUMBER.fullmatch(key) is not None):
-            if _NUMBER.fullmatch(key) is not None and self._last_value_is_number():
-                # '{"x": 1,5}', '{"x": 1 234}': the rest of the number before it (a decimal
-                # part, a digit group) or another value ('{"x": 1, 5}' for [1, 5]). Dropped,
-                # the number would validate cut short.
-                raise _Syntax(
-                    f"'{key}' right after a number where a key should be: part of that "
-                    "number (digit groups, a decimal comma) or a value of its own; it cannot "
-                    "tell; ask again",
-                    self._word_start - self._base,
-                )
             # '{"b": "x" true}': a value with no key of its own; nothing to attach it to
             self._repair("value without a key dropped")
             self._mode = _AFTER

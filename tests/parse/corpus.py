@@ -449,6 +449,8 @@ _RAW: dict[str, list[tuple[str, Any]]] = {
         ('{"x": 12,34, "y": 2}', REFUSED),
         ('{"total": 1.234,5}', REFUSED),  # 1234.5 in German
         ('{"sizes": 1, 5}', REFUSED),  # [1, 5]?
+        ('{"x": 1,5 "y": 2}', REFUSED),  # the 5 dropped as stray text before a key
+        ('{"x": 1 234\n"y": 2}', REFUSED),
         ('{"b": 2 true}', {"b": 2}),  # not a number: nothing it could be part of
         # In a list, a space and three digits after a number: 1234, or 1 and 234? These were
         # read as two items.
