@@ -196,7 +196,7 @@ def _enum_match(text: str, allowed: list[Any]) -> list[Any]:
     """The allowed strings equal to ``text`` ignoring case and surrounding whitespace, where
     case says nothing: one is a repair, two or more are a doubt.
 
-    Case is ignored only when the allowed strings are all written in one case style (all
+    Case is ignored only when the allowed symbols are all written in one case style (all
     lower, all upper or all capitalised: case tells none of them apart) and ``text`` or the
     allowed value is all lower case (the model dropped case, or the schema makes none). Where
     case means something, spellings that differ in it may be different things ("m" is milli
@@ -217,12 +217,13 @@ def _enum_match(text: str, allowed: list[Any]) -> list[Any]:
 
 
 def _one_case_style(strings: list[str]) -> bool:
-    """Whether every string that has case is written in one style: all lower, all upper, or
-    all capitalised."""
+    """Whether the short strings (symbols, codes: three characters at most) that have case
+    are written in one style: all lower, all upper, or all capitalised. Longer ones are words,
+    whose case a symbol's meaning does not hang on (``["USD", "EUR", "other"]``)."""
     styles = {"lower", "upper", "capitalised"}
     for value in strings:
-        if value.lower() == value.upper():
-            continue  # no letters with case: any style
+        if len(value) > 3 or value.lower() == value.upper():
+            continue  # a word, or no letters with case: any style
         styles &= {
             style
             for style, form in (

@@ -111,6 +111,9 @@ def test_a_spelling_whose_own_case_may_mean_something_is_not_mended() -> None:
     assert mend(" M ", prefixes) == "M"
     sizes = {"type": "object", "properties": {"x": {"enum": ["S", "M", "L", "XL"]}}}
     assert mend("m", sizes) == "M"
+    codes = {"type": "object", "properties": {"x": {"enum": ["USD", "EUR", "other"]}}}
+    assert mend("usd", codes) == "USD"  # a word beside the codes says nothing of their case
+    assert mend("Other", codes) == "other"
     milli = {"type": "object", "properties": {"x": {"enum": ["mW", "W"]}}}
     assert mend("MW", milli) is None
     gases = {"type": "object", "properties": {"x": {"enum": ["CO", "CO2", "NOx"]}}}
