@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
@@ -45,6 +44,9 @@ _SPACES = " \u00a0\u2009\u202f"
 _NUMBER = re.compile(rf"[+\-\u2212]?[0-9][0-9,.{_SPACES}]*")
 _GROUPED = re.compile(r"[0-9]{1,3}(?:X[0-9]{3})+")  # X: the group separator, substituted
 _NO_REPAIR = object()
+# No quantity has more digits: a longer number is left to the re-ask. Mended, it would become
+# infinity as a float (past 308 digits), and an integer Python will not print (past 4,300).
+_MAX_DIGITS = 100
 
 
 def repair(
@@ -239,7 +241,7 @@ def _one_case_style(strings: list[str]) -> bool:
 def _number(text: str, *, integer: bool) -> int | float | None:
     """``text`` as one number when its grouping leaves no doubt, else None."""
     text = text.strip()
-    if not _NUMBER.fullmatch(text):
+    if not _NUMBER.fullmatch(text) or sum(c.isdigit() for c in text) > _MAX_DIGITS:
         return None
     sign = ""
     if text[0] in "+-\u2212":
@@ -252,15 +254,8 @@ def _number(text: str, *, integer: bool) -> int | float | None:
     except InvalidOperation:
         return None
     if value != value.to_integral_value():
-        return None if integer else _finite(value)
-    return int(value) if integer or "." not in digits else _finite(value)
-
-
-def _finite(value: Decimal) -> float | None:
-    """``value`` as a float, or None when it is too large for one: it would become
-    infinity, which a number field accepts."""
-    number = float(value)
-    return number if math.isfinite(number) else None
+        return None if integer else float(value)
+    return int(value) if integer or "." not in digits else float(value)
 
 
 def _ungroup(text: str) -> str | None:
