@@ -445,3 +445,14 @@ def test_a_schema_too_deep_to_walk_is_a_configuration_error(
 def test_a_schema_deep_within_the_limit_still_works() -> None:
     body = Extractor(api_key=KEY).request_body(nested_schema(60), "text", mode="compact")
     assert body["messages"][0]["content"].count("\na: ") == 60
+
+
+def test_a_grouped_number_of_thousands_of_digits_is_re_asked_not_a_value_error() -> None:
+    # Mended, it made json.dumps raise ValueError (Python prints at most 4,300 digits).
+    class Count(BaseModel):
+        n: int
+
+    huge = json.dumps({"n": "1" + ",000" * 1500})
+    fake = FakeModel().answer(huge).answer({"n": 1000})
+    result = fake.extractor().extract_result(Count, "a thousand")
+    assert result.value == Count(n=1000) and len(result.attempts) == 2
