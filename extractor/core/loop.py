@@ -17,9 +17,10 @@ mended locally where nothing is in doubt (`extractor.core.repair`: ``"cny"`` for
 ``"6,512.24"`` for a number), unless ``strict=True``. And when every remaining problem lies
 inside top-level properties of the answer (a missing field, a wrong value, anything under
 ``items[3]``), the re-ask is a patch: it asks for only those properties, and the reply is
-merged into the answer (its keys replace) and judged whole. A problem at the root (not an
-object, a key that must go), an answer that is not JSON, a wrapped target (everything is under
-one key) or a mode whose reply must fit the whole schema get a full re-ask, as before.
+merged into the answer (its keys replace) and judged whole; a patch reply that cannot be read
+is asked for the same properties again. A problem at the root (not an object, a key that must
+go), an answer that is not JSON, a wrapped target (everything is under one key) or a mode
+whose reply must fit the whole schema get a full re-ask, as before.
 """
 
 from __future__ import annotations
@@ -224,7 +225,8 @@ class ExtractionLoop(Generic[T]):
         """The validated value of a reply; ``asked`` names the properties a patch re-ask
         asked for (None: the reply is a whole answer)."""
         if not content or not content.strip():
-            raise _Rejected([ErrorDetail("", "the answer was empty; expected a JSON object")])
+            empty = ErrorDetail("", "the answer was empty; expected a JSON object")
+            raise self._unreadable(empty, asked, answer)
         invalid = None
         if asked is None and self._mode.validates_raw:
             try:
@@ -240,18 +242,34 @@ class ExtractionLoop(Generic[T]):
         except ParseError as exc:
             if invalid is not None:  # JSON to pydantic, past the lenient parser's depth limit
                 raise _Rejected(invalid.details) from None
-            raise _Rejected([ErrorDetail("", f"not valid JSON: {exc}")]) from None
+            raise self._unreadable(
+                ErrorDetail("", f"not valid JSON: {exc}"), asked, answer
+            ) from None
         answer.repaired = parsed.repaired
         try:
             if asked is None:
                 answer.data = self._mode.prepare(parsed.value, self.target)
             else:
-                answer.data, answer.merged = self._merge(parsed.value, asked)
+                answer.data, answer.merged = self._merge(parsed.value, asked, answer)
         except Invalid as exc:  # the mode cannot read it (compact: a wrong number of values)
             raise _Rejected(exc.details, exc.locations) from None
         return self._conform(answer, invalid)
 
-    def _merge(self, reply: Any, asked: tuple[str, ...]) -> tuple[dict[str, Any], bool]:
+    def _unreadable(
+        self, problem: ErrorDetail, asked: tuple[str, ...] | None, answer: _Answer
+    ) -> _Rejected:
+        """A reply that could not be read (empty, not JSON, not an object). A patch reply is
+        asked for the same fields again, into the same answer: a full re-ask would have the
+        model write everything again from a conversation that no longer shows its answer, and
+        the values it does not write again (optional ones) would be lost."""
+        if asked is None:
+            return _Rejected([problem])
+        answer.data = self._base
+        return _Rejected([problem], [(name,) for name in asked])
+
+    def _merge(
+        self, reply: Any, asked: tuple[str, ...], answer: _Answer
+    ) -> tuple[dict[str, Any], bool]:
         """The answer a patch reply makes: the previous answer with the reply's properties
         replacing its own, and True; or the reply alone and False when it is a whole answer
         (written in the form of a whole answer, or holding every required property, every
@@ -261,7 +279,8 @@ class ExtractionLoop(Generic[T]):
         values = self._mode.patch_values(reply, self.target, asked)
         if not isinstance(values, dict):
             fields = ", ".join(asked)
-            raise _Rejected([ErrorDetail("", f"expected a JSON object of the fields {fields}")])
+            detail = ErrorDetail("", f"expected a JSON object of the fields {fields}")
+            raise self._unreadable(detail, asked, answer)
         if self._mode.whole_reply(reply, asked):
             return values, False
         required = self.target.schema.get("required") or ()

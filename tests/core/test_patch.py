@@ -156,13 +156,38 @@ def test_a_patch_reply_wrong_again_is_re_asked_again_and_counts_against_the_budg
     assert "asked for total" in note and '{"total": "EUR 6512.24"}' in note
 
 
-def test_a_patch_reply_that_is_not_json_gets_a_full_re_ask() -> None:
+def test_a_patch_reply_that_is_not_json_is_asked_for_the_same_fields_again() -> None:
     loop = loop_for()
     loop.receive(answer({**GOOD, "total": "6,512.24 EUR"}))
     loop.next_request()
     assert loop.receive(answer("the total is 6512.24")) is False
-    assert asked(loop.next_request()) is None
-    assert loop.receive(answer(GOOD)) is True
+    assert asked(loop.next_request()) == ["total"]
+    assert loop.receive(answer({"total": 6512.24})) is True
+    assert loop.value == Invoice.model_validate(GOOD)
+
+
+@pytest.mark.parametrize("reply", ["36", "[36]", "null", '"36"', "", "age: 36"])
+def test_a_patch_reply_that_is_not_an_object_keeps_the_answer_it_was_to_go_into(
+    reply: str,
+) -> None:
+    # A full re-ask after it showed the model only its bare reply: asked to "Reply with the
+    # corrected JSON only", it wrote {"age": 36}, then the name it was asked for, and the
+    # email and city of its first answer were lost without a word.
+    class Person(BaseModel):
+        name: str
+        age: int
+        email: str | None = None
+        city: str | None = None
+
+    loop = loop_for(Person, "Ada, 36, ada@x.org, London")
+    first = {"name": "Ada", "age": "thirty", "email": "ada@x.org", "city": "London"}
+    assert loop.receive(answer(first)) is False
+    assert asked(loop.next_request()) == ["age"]
+    assert loop.receive(answer(reply)) is False
+    body = loop.next_request()
+    assert asked(body) == ["age"]
+    assert loop.receive(answer({"age": 36})) is True
+    assert loop.value == Person(name="Ada", age=36, email="ada@x.org", city="London")
 
 
 def test_root_level_problems_get_a_full_re_ask() -> None:
