@@ -63,6 +63,26 @@ def asked(body: dict[str, Any]) -> list[str] | None:
     return list(json.loads(last[len(PATCH_REQUEST) :]))
 
 
+class Contact(BaseModel):
+    """Optional values beside one required field: what a patch must not lose."""
+
+    age: int
+    name: str | None = None
+    email: str | None = None
+    city: str | None = None
+
+
+CONTACT = {"age": 36, "name": "Ada", "email": "ada@x.org", "city": "London"}
+
+
+def contact_asked_for_age() -> ExtractionLoop[Any]:
+    """A loop whose first answer had the age wrong, now asking for the age alone."""
+    loop = loop_for(Contact, "Ada, 36, ada@x.org, London")
+    assert loop.receive(answer({**CONTACT, "age": "thirty"})) is False
+    assert asked(loop.next_request()) == ["age"]
+    return loop
+
+
 def test_a_lowercase_enum_is_mended_with_no_second_request() -> None:
     loop = loop_for()
     loop.next_request()
@@ -173,21 +193,11 @@ def test_a_patch_reply_that_is_not_an_object_keeps_the_answer_it_was_to_go_into(
     # A full re-ask after it showed the model only its bare reply: asked to "Reply with the
     # corrected JSON only", it wrote {"age": 36}, then the name it was asked for, and the
     # email and city of its first answer were lost without a word.
-    class Person(BaseModel):
-        name: str
-        age: int
-        email: str | None = None
-        city: str | None = None
-
-    loop = loop_for(Person, "Ada, 36, ada@x.org, London")
-    first = {"name": "Ada", "age": "thirty", "email": "ada@x.org", "city": "London"}
-    assert loop.receive(answer(first)) is False
-    assert asked(loop.next_request()) == ["age"]
+    loop = contact_asked_for_age()
     assert loop.receive(answer(reply)) is False
-    body = loop.next_request()
-    assert asked(body) == ["age"]
+    assert asked(loop.next_request()) == ["age"]
     assert loop.receive(answer({"age": 36})) is True
-    assert loop.value == Person(name="Ada", age=36, email="ada@x.org", city="London")
+    assert loop.value == Contact(**CONTACT)
 
 
 def test_root_level_problems_get_a_full_re_ask() -> None:
@@ -328,18 +338,9 @@ def test_the_debug_log_says_what_was_mended_and_patched(caplog: pytest.LogCaptur
 def test_a_patch_reply_with_one_more_field_keeps_the_fields_it_leaves_out() -> None:
     # Taken as a whole answer (every required field, more than asked), this reply dropped
     # name and email: they became None with nothing to say so.
-    class Person(BaseModel):
-        age: int
-        name: str | None = None
-        email: str | None = None
-        city: str | None = None
-
-    loop = loop_for(Person, "Ada, 36, ada@x.org, London")
-    first = {"age": "thirty", "name": "Ada", "email": "ada@x.org", "city": "London"}
-    assert loop.receive(answer(first)) is False
-    assert asked(loop.next_request()) == ["age"]
+    loop = contact_asked_for_age()
     assert loop.receive(answer({"age": 36, "city": "London"})) is True
-    assert loop.value == Person(age=36, name="Ada", email="ada@x.org", city="London")
+    assert loop.value == Contact(**CONTACT)
 
 
 def test_an_enum_value_that_is_another_word_once_case_folded_is_re_asked() -> None:
