@@ -351,3 +351,20 @@ def test_a_whole_compact_answer_in_reply_to_a_patch_says_absent_with_null() -> N
     result = fake.extractor().extract_result(Profile, "Ada, 36", mode="compact")
     assert result.value == Profile(name="Ada", age=36)
     assert result.attempts[1].patch == ("age",)
+
+
+class Series(BaseModel):
+    values: list[float]
+
+
+def test_a_keyed_answer_of_a_lone_property_called_values_is_accepted() -> None:
+    # {"values": [1.0, 2.0]} was read as the compact wrapper around a one-value tuple: two
+    # values for one field (re-asked), and with one item, values=1.0 (re-asked).
+    for keyed in ('{"values": [1.0, 2.0]}', '{"values": [1.0]}', '{"values": []}'):
+        fake = FakeModel().answer(keyed)
+        result = fake.extractor().extract_result(Series, "1.0, 2.0", mode="compact")
+        assert result.value == Series.model_validate_json(keyed)
+        assert len(result.attempts) == 1
+    for compact, value in (('{"values": [[1.0, 2.0]]}', [1.0, 2.0]), ('{"values": [[]]}', [])):
+        fake = FakeModel().answer(compact)
+        assert fake.extractor().extract(Series, "1.0, 2.0", mode="compact").values == value

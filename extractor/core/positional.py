@@ -140,11 +140,24 @@ class Positional:
         them is called ``values``, a reply ``{"values": ...}`` is that property (a patch), not
         a whole answer in its wrapper."""
         problems: list[tuple[ErrorDetail, Location]] = []
-        keyed = self._keyed_value(_unwrapped(answer, patch), self._root, [], problems)
+        root = _unwrapped(answer, patch)
+        if root is not answer and self._wrapper_is_keyed(answer, root):
+            root = answer
+        keyed = self._keyed_value(root, self._root, [], problems)
         if problems:
             details, locations = zip(*problems, strict=True)
             raise Invalid(list(details), locations=locations)
         return keyed
+
+    def _wrapper_is_keyed(self, answer: dict[str, Any], inside: Any) -> bool:
+        """For ``{"values": X}`` and a root with a property called "values": whether it is
+        that property written keyed (a keyed answer is accepted too) rather than the compact
+        answer X. The reading the schema describes more of wins; the compact one when they
+        describe as much."""
+        fields = (self._positional_object(self._root) or {}).get("properties", {})
+        return WRAPPER_KEY in fields and self._fit(self._root, answer, 0) > self._fit(
+            self._root, inside, 0
+        )
 
     def live(self, *, patch: Collection[str] = ()) -> LiveAnswer:
         """A mirror of one compact answer while it arrives (stream snapshots); ``patch`` as
