@@ -44,9 +44,10 @@ from ..client import AsyncExtractor
 from ..core.completion import Completion
 from ..core.cost import Usage
 from ..core.loop import ExtractionLoop
+from ..core.plan import Plan
 from ..core.prices import Price
 from ..core.target import Target
-from ..core.tokens import answer_tokens, request_tokens
+from ..core.tokens import request_tokens
 from ..errors import (
     APIError,
     ConfigurationError,
@@ -384,7 +385,7 @@ class BatchApiJob(Job):
         if budget is None or self.price is None:
             return lines
         left = budget - self._spent()
-        answer = answer_tokens(self.target.schema)
+        answer = self._job_plan.template.mode.answer_tokens(self.target)
         kept: list[tuple[str, bytes]] = []
         for key, encoded in lines:
             left -= self.price.cost(Usage(request_tokens(encoded), answer)).amount
@@ -654,11 +655,15 @@ class BatchApiJob(Job):
         return state
 
     @cached_property
+    def _job_plan(self) -> Plan[Any]:
+        """The plan every record's shares: any record's text stands for all."""
+        return self.extractor.planner.plan(self.target, "TEXT", self.config.options)
+
+    @cached_property
     def _fingerprint(self) -> str:
         """What decides how requests are built and answers judged, hashed: a state file is
         only taken up by the same job."""
-        # Any record's text stands for all: the body around it is what must be the same.
-        plan = self.extractor.planner.plan(self.target, "TEXT", self.config.options)
+        plan = self._job_plan
         decisive = [plan.template.body(), plan.max_retries, plan.strict, plan.retry_truncated]
         text = json.dumps(decisive, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
