@@ -181,7 +181,7 @@ def check_text(text: object) -> None:
     if text is None:
         return
     if isinstance(text, str):
-        if not text.strip():
+        if not text or text.isspace():  # no copy of the text, unlike strip(): per call
             # Nothing to extract from: the answer would be invented or empty, and paid for.
             raise ConfigurationError(
                 f"the text is empty{' (only whitespace)' if text else ''}: nothing to extract "
