@@ -1,6 +1,6 @@
 """What loads when: ``import extractor`` loads no client, and a plain sync ``extract`` loads
 none of the optional machinery (asyncio, tenacity, jsonschema, streams, extract_many, the
-lenient parser, grounding) until a call needs it. Checked in fresh interpreters."""
+lenient parser, grounding, local repair) until a call needs it. Checked in fresh interpreters."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ OPTIONAL = (
     "extractor.many",
     "extractor.parse",
     "extractor.grounding",
+    "extractor.core.repair",
 )
 
 PLAIN_EXTRACT = """
@@ -65,6 +66,11 @@ def test_each_optional_part_loads_when_first_needed() -> None:
     grounded = PLAIN_EXTRACT.replace('"Ada Lovelace")', '"Ada Lovelace", ground=True)')
     assert "extractor.grounding" in loaded(grounded)
     assert "asyncio" in loaded("from extractor import AsyncExtractor; AsyncExtractor(api_key='k')")
+    invalid = PLAIN_EXTRACT.replace("""'{"name": "Ada"}'""", """'{"name": 5}'""").replace(
+        'assert ex.extract(Person, "Ada Lovelace").name == "Ada"',
+        "import contextlib\nwith contextlib.suppress(Exception): ex.extract(Person, 'Ada')",
+    )
+    assert "extractor.core.repair" in loaded(invalid)
 
 
 def test_every_public_name_is_importable_and_listed() -> None:
