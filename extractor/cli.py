@@ -17,8 +17,8 @@ Exit codes:
     2    bad usage or configuration: unknown option, missing schema, bad module:Name,
          unreadable input or output, settings changed since OUT was made; nothing was sent
     3    batch stopped by --budget; rerun the same command (with a new budget) to go on
-    4    batch stopped on an outage (records failing in a row after their transport retries);
-         nothing was filed as failed; rerun later
+    4    batch stopped on an outage (records failing in a row after their transport retries,
+         or the Batch API's Files/Batches endpoints); nothing was filed as failed; rerun later
     5    batch could not write its output (disk full); rerun once there is room
     6    another process is running this batch job (same OUT)
     130  interrupted (Ctrl-C or SIGTERM); rerun the same command to go on
